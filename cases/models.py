@@ -1,0 +1,192 @@
+"""Cases and their append-only event history (DESIGN.md §1, §4)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import AuthorityRule, CaseType, DecisionLevel, Department
+
+
+class Status(models.TextChoices):
+    TRIAGE = "triage", _("Triage")
+    ROUTED = "routed", _("Routed")
+    IN_PROGRESS = "in_progress", _("In progress")
+    AWAITING_SUPPLEMENT = "awaiting_supplement", _("Awaiting supplement")
+    SUBMITTED = "submitted", _("Submitted to the City Committee")
+    RESOLVED = "resolved", _("Resolved")
+
+
+OPEN_STATUSES = (Status.ROUTED, Status.IN_PROGRESS, Status.AWAITING_SUPPLEMENT, Status.SUBMITTED)
+
+
+class Source(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen or business")
+    AGENCY = "agency", _("Agency")
+    CITY_ASSIGNMENT = "city_assignment", _("City assignment")
+
+
+class TriageReason(models.TextChoices):
+    NONE = "", _("—")
+    NO_RULE = "no_rule", _("No authority rule matches")
+    AMBIGUOUS_RULE = "ambiguous_rule", _("Equally specific rules name different owners")
+    RETURNED = "returned", _("Returned by the receiving department")
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def overdue(self, today=None):
+        from departments.workdays import local_date
+
+        today = today or local_date(timezone.now())
+        return self.open().filter(due_date__lt=today)
+
+    def key_tasks_first(self):
+        return self.order_by("-key_task", "due_date", "-received_at", "-id")
+
+
+class Case(models.Model):
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+    pin = models.CharField(_("PIN"), max_length=8)
+    title = models.CharField(_("title"), max_length=settings.MAX_TITLE_LENGTH)
+    description = models.TextField(_("description"), blank=True)
+    case_type = models.ForeignKey(CaseType, verbose_name=_("case type"), on_delete=models.PROTECT, related_name="cases")
+    locality = models.ForeignKey(Department, verbose_name=_("locality"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="local_cases")
+    amount = models.DecimalField(_("amount (VND)"), max_digits=18, decimal_places=0, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.CITIZEN)
+    applicant_name = models.CharField(_("applicant"), max_length=200, blank=True)
+    applicant_contact = models.CharField(_("applicant contact"), max_length=200, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+    receiving_unit = models.ForeignKey(Department, verbose_name=_("receiving unit"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="received_cases")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.TRIAGE)
+    triage_reason = models.CharField(_("triage reason"), max_length=20, choices=TriageReason.choices, blank=True)
+    owner = models.ForeignKey(Department, verbose_name=_("owner"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="owned_cases")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="assigned_cases")
+    key_task = models.BooleanField(_("key task"), default=False)
+
+    # The rule the case was routed by, and a snapshot of its terms: rule edits never re-route a case.
+    rule = models.ForeignKey(AuthorityRule, verbose_name=_("rule"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="cases")
+    rule_snapshot = models.JSONField(_("rule snapshot"), default=dict, blank=True)
+    decision_level = models.CharField(_("decision level"), max_length=20, choices=DecisionLevel.choices, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+
+    # Handover from the intake desk to the owner (Decree 61/2018 art. 18).
+    triage_since = models.DateTimeField(null=True, blank=True)
+    handover_due_at = models.DateTimeField(_("handover due"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+    handover_late = models.BooleanField(_("handover late"), null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [
+            models.Index(fields=["owner", "status", "due_date"]),
+            models.Index(fields=["status", "received_at"]),
+            models.Index(fields=["assignee", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                                   name="case_amount_not_negative"),
+            # Only triage is ownerless; every accepted case has one named assignee (directive: rõ người).
+            models.CheckConstraint(condition=Q(status=Status.TRIAGE) | Q(owner__isnull=False),
+                                   name="case_owner_unless_triage"),
+            models.CheckConstraint(
+                condition=~Q(status__in=[Status.IN_PROGRESS, Status.AWAITING_SUPPLEMENT]) | Q(assignee__isnull=False),
+                name="case_assignee_when_accepted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_overdue(self) -> bool:
+        from departments.workdays import local_date
+
+        return (self.status in OPEN_STATUSES and self.due_date is not None
+                and self.due_date < local_date(timezone.now()))
+
+    @property
+    def legal_basis(self) -> str:
+        return self.rule_snapshot.get("legal_basis", "")
+
+
+class EventAction(models.TextChoices):
+    CREATED = "created", _("Logged at intake")
+    ROUTED = "routed", _("Routed by rule")
+    TRIAGED = "triaged", _("Sent to triage")
+    ROUTED_MANUALLY = "routed_manually", _("Routed by a clerk")
+    REFUSED = "refused", _("Refused")
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("Case events are append-only")
+
+    def delete(self):
+        raise ValidationError("Case events are append-only")
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's audit trail; never changed or removed once written (directive: rõ trách nhiệm)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=40, choices=EventAction.choices)
+    from_status = models.CharField(_("from status"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20, choices=Status.choices, blank=True)
+    from_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(_("note"), blank=True)
+    # Codes and old/new values (e.g. the refusal code, the rule id); labels are rendered in the reader's language.
+    payload = models.JSONField(default=dict, blank=True)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Case events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Case events are append-only")
+
+
+class ReferenceCounter(models.Model):
+    """The last dossier sequence number issued per receiving unit and day (Circular 01/2018 art. 19)."""
+
+    prefix = models.CharField(max_length=32)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="reference_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.day.isoformat()}: {self.last}"

@@ -1,0 +1,59 @@
+"""Who sees which cases (DESIGN.md §2 rule 4). Every list, detail, export and API view starts here."""
+
+from django.db.models import Q, QuerySet
+
+from cases.models import Case, Status
+from departments.models import Role
+
+
+def staff_of(user):
+    if not user.is_authenticated:
+        return None
+    return getattr(user, "staff", None)
+
+
+def sees_whole_city(user) -> bool:
+    if user.is_authenticated and user.is_superuser:
+        return True
+    staff = staff_of(user)
+    return bool(staff and staff.sees_whole_city)
+
+
+def is_clerk(user) -> bool:
+    if user.is_authenticated and user.is_superuser:
+        return True
+    staff = staff_of(user)
+    return bool(staff and staff.role == Role.CLERK)
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    """Cases the user may see at all; any other case answers 404, never a hint that it exists."""
+    cases = Case.objects.all()
+    if sees_whole_city(user):
+        return cases
+    staff = staff_of(user)
+    if staff is None:
+        return cases.none()
+    if staff.role == Role.CLERK:
+        # The intake desk sees what it received and the triage queue it works from.
+        return cases.filter(Q(owner_id=staff.department_id) | Q(receiving_unit_id=staff.department_id)
+                            | Q(status=Status.TRIAGE))
+    return cases.filter(owner_id=staff.department_id)
+
+
+def department_queue(user) -> QuerySet[Case]:
+    """The signed-in user's department's own cases, key tasks first."""
+    staff = staff_of(user)
+    if staff is None:
+        return Case.objects.none()
+    return cases_visible_to(user).filter(owner_id=staff.department_id).key_tasks_first()
+
+
+def triage_queue(user) -> QuerySet[Case]:
+    if not is_clerk(user):
+        return Case.objects.none()
+    return cases_visible_to(user).filter(status=Status.TRIAGE).order_by("received_at", "id")
+
+
+def with_list_relations(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.select_related("case_type", "locality", "owner", "assignee", "receiving_unit")

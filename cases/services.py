@@ -1,0 +1,184 @@
+"""Every change to a case goes through one function here (STYLE.md §1).
+
+Each function checks its rule, locks the case row, writes the change and its event in one transaction,
+and raises `Refused` with the rule code of DESIGN.md §2 when the directive forbids the move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
+from cases.refusals import Refused, records_refusals
+from cases.selectors import is_clerk, staff_of
+from departments.models import CaseType, Department, DepartmentKind
+from departments.routing import AMBIGUOUS_RULE, Decision, RuleEntry, get_index
+from departments.workdays import get_calendar, handover_due, local_date
+
+
+def next_reference(*, prefix: str, day: dt.date) -> str:
+    """The next dossier code `<unit>-<YYMMDD>-<NNNN>` for a unit and day.
+
+    Must run inside the transaction that saves the case: the counter row stays locked until commit, so
+    concurrent intakes queue on it, and a rolled-back intake gives its number back (no gaps).
+    """
+    counter, _created = ReferenceCounter.objects.get_or_create(prefix=prefix, day=day)
+    ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    number = ReferenceCounter.objects.filter(pk=counter.pk).values_list("last", flat=True).get()
+    return f"{prefix}-{day:%y%m%d}-{number:04d}"
+
+
+def _receiving_prefix(receiving_unit: Department | None) -> str:
+    return receiving_unit.reference_prefix if receiving_unit else settings.CITY_CODE
+
+
+def _new_pin() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def validate_received_at(received_at: dt.datetime) -> None:
+    if received_at > timezone.now():
+        raise ValidationError({"received_at": _("The receipt time cannot be in the future.")})
+
+
+def _hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_days: int, now: dt.datetime):
+    """Name the owner and the deadline; the handover is late if the intake desk missed its day."""
+    case.owner_id = owner_id
+    case.status = Status.ROUTED
+    case.triage_reason = TriageReason.NONE
+    case.rule_id = rule.id if rule else None
+    case.rule_snapshot = rule.snapshot() if rule else {"rule_id": None, "processing_days": processing_days}
+    case.decision_level = rule.decision_level if rule else ""
+    case.due_date = get_calendar().due_date(local_date(case.received_at), processing_days)
+    case.handed_over_at = now
+    case.handover_late = case.handover_due_at is not None and now > case.handover_due_at
+
+
+def case_create(
+    *,
+    actor,
+    title: str,
+    case_type: CaseType,
+    description: str = "",
+    locality: Department | None = None,
+    amount: Decimal | None = None,
+    source: str = Source.CITIZEN,
+    applicant_name: str = "",
+    applicant_contact: str = "",
+    received_at: dt.datetime | None = None,
+    key_task: bool = False,
+) -> Case:
+    """Log a case at the intake desk and route it to its owner by the rules (DESIGN.md §2 rule 1).
+
+    No rule, or a tie between owners, leaves it in the triage queue with the reason.
+    """
+    if not is_clerk(actor):
+        raise PermissionDenied(_("Only the intake desk logs cases."))
+    now = timezone.now()
+    received_at = received_at or now
+    validate_received_at(received_at)
+    if amount is not None and amount < 0:
+        raise ValidationError({"amount": _("The amount cannot be negative.")})
+
+    staff = staff_of(actor)
+    receiving_unit = staff.department if staff else None
+    received_on = local_date(received_at)
+    decision = get_index().decide(
+        case_type_id=case_type.pk, locality_id=locality.pk if locality else None, amount=amount, on=received_on
+    )
+    calendar = get_calendar()
+    with transaction.atomic():
+        case = Case(
+            reference=next_reference(prefix=_receiving_prefix(receiving_unit), day=received_on),
+            pin=_new_pin(), title=title, description=description, case_type=case_type, locality=locality,
+            amount=amount, source=source, applicant_name=applicant_name, applicant_contact=applicant_contact,
+            received_at=received_at, receiving_unit=receiving_unit, created_by=actor, created_at=now,
+            key_task=key_task, triage_since=now, handover_due_at=handover_due(received_at, calendar),
+        )
+        if decision.rule is not None:
+            _hand_over(case, owner_id=decision.rule.owner_id, rule=decision.rule,
+                       processing_days=decision.rule.processing_days, now=now)
+        else:
+            case.status = Status.TRIAGE
+            case.triage_reason = decision.reason
+        case.save()
+        events = [CaseEvent(case=case, actor=actor, at=now, action=EventAction.CREATED, to_status=Status.TRIAGE,
+                            payload={"received_at": received_at.isoformat()})]
+        if decision.rule is not None:
+            events.append(CaseEvent(
+                case=case, actor=actor, at=now, action=EventAction.ROUTED, from_status=Status.TRIAGE,
+                to_status=Status.ROUTED, to_department_id=case.owner_id,
+                payload={"rule": decision.rule.id, "due_date": case.due_date.isoformat(),
+                         "handover_late": case.handover_late},
+            ))
+        else:
+            events.append(CaseEvent(
+                case=case, actor=actor, at=now, action=EventAction.TRIAGED, from_status=Status.TRIAGE,
+                to_status=Status.TRIAGE, note=str(TriageReason(decision.reason).label),
+                payload={"reason": decision.reason, "conflicting_rules": [e.id for e in decision.conflicting]},
+            ))
+        CaseEvent.objects.bulk_create(events)
+    return case
+
+
+def routing_decision(case: Case) -> Decision:
+    """What the rules, applied today, say about this case (for manual routing, returns and transfers)."""
+    return get_index().decide(
+        case_type_id=case.case_type_id, locality_id=case.locality_id, amount=case.amount,
+        on=local_date(case.received_at),
+    )
+
+
+@records_refusals("route")
+def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
+    """A clerk routes a case from the triage queue by hand (DESIGN.md §2 rule 1).
+
+    Where a rule names the owner, only that owner is accepted; where rules tie, one of the tied owners;
+    where no rule applies, any active unit that handles cases, and the admin sees the rule gap.
+    """
+    if not is_clerk(actor):
+        raise PermissionDenied(_("Only the intake desk routes cases from triage."))
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.status != Status.TRIAGE:
+            raise Refused("invalid_transition", _("Only a case in the triage queue can be routed."),
+                          target=to.code)
+        if not to.active or to.kind == DepartmentKind.CITY_COMMITTEE:
+            raise Refused("target_not_competent", _("%(unit)s does not take cases.") % {"unit": to.name},
+                          target=to.code)
+        decision = routing_decision(case)
+        rule = decision.rule
+        if rule is not None and to.pk != rule.owner_id:
+            raise Refused("target_not_competent",
+                          _("The authority rules give this case to %(owner)s, not to %(unit)s.")
+                          % {"owner": rule.owner_code, "unit": to.name}, target=to.code)
+        if decision.reason == AMBIGUOUS_RULE:
+            tied = [e for e in decision.conflicting if e.owner_id == to.pk]
+            if not tied:
+                raise Refused("target_not_competent",
+                              _("The tied rules name other units; %(unit)s is not one of them.") % {"unit": to.name},
+                              target=to.code)
+            # The chosen owner's rule carries the terms: days, consultees, legal basis.
+            rule = max(tied, key=lambda e: e.id)
+        now = timezone.now()
+        from_status = case.status
+        processing_days = rule.processing_days if rule else case.case_type.processing_days
+        _hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now)
+        case.save(update_fields=["owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level",
+                                 "due_date", "handed_over_at", "handover_late"])
+        CaseEvent.objects.create(
+            case=case, actor=actor, at=now, action=EventAction.ROUTED_MANUALLY, from_status=from_status,
+            to_status=case.status, to_department=to, note=note,
+            payload={"rule": rule.id if rule else None, "due_date": case.due_date.isoformat(),
+                     "handover_late": case.handover_late},
+        )
+    return case
