@@ -198,10 +198,15 @@ class CalendarDay(models.Model):
 
 
 class Generation(models.Model):
-    """A counter bumped whenever rules or the calendar change, so that every process rebuilds its caches."""
+    """A token renewed whenever rules or the calendar change, so that every process rebuilds its caches.
+
+    A fresh random token rather than a counter: a counter bumped in a transaction that rolls back would be
+    bumped again to the same number later, and a process that had cached the rolled-back state would
+    wrongly keep it.
+    """
 
     key = models.CharField(max_length=32, primary_key=True)
-    value = models.BigIntegerField(default=0)
+    value = models.CharField(max_length=32)
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"

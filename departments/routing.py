@@ -137,7 +137,7 @@ class RoutingIndex:
 
 
 _lock = threading.Lock()
-_cached: tuple[int, RoutingIndex] | None = None
+_cached: tuple[str, RoutingIndex] | None = None
 
 
 def get_index() -> RoutingIndex:

@@ -87,7 +87,7 @@ class WorkingCalendar:
 
 
 _cache_lock = threading.Lock()
-_cached: tuple[int, WorkingCalendar] | None = None
+_cached: tuple[str, WorkingCalendar] | None = None
 
 
 def get_calendar() -> WorkingCalendar:

@@ -18,6 +18,12 @@ from departments.models import AuthorityRule, CaseType, DecisionLevel, Departmen
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The real hasher costs a quarter second per user; tests prove behaviour, not key stretching.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class City:
     owner: Department
