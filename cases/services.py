@@ -21,7 +21,7 @@ from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source,
 from cases.refusals import Refused, records_refusals
 from cases.selectors import is_clerk, staff_of
 from departments.models import CaseType, Department, DepartmentKind
-from departments.routing import AMBIGUOUS_RULE, Decision, RuleEntry, get_index
+from departments.routing import AMBIGUOUS_RULE, Decision, RoutingIndex, RuleEntry, get_index
 from departments.workdays import get_calendar, handover_due, local_date
 
 
@@ -130,9 +130,12 @@ def case_create(
     return case
 
 
-def routing_decision(case: Case) -> Decision:
-    """What the rules, applied today, say about this case (for manual routing, returns and transfers)."""
-    return get_index().decide(
+def routing_decision(case: Case, *, index: RoutingIndex | None = None) -> Decision:
+    """What the rules, applied today, say about this case (for manual routing, returns and transfers).
+
+    Pass `index` when deciding for many cases at once, to check the rules' generation only once.
+    """
+    return (index or get_index()).decide(
         case_type_id=case.case_type_id, locality_id=case.locality_id, amount=case.amount,
         on=local_date(case.received_at),
     )

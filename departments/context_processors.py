@@ -1,5 +1,8 @@
 def membership(request):
-    """The signed-in user's staff membership, for the navigation bar."""
+    """The signed-in user's staff membership and desk, for the navigation bar and page actions."""
+    from cases.selectors import is_clerk, staff_of
+
     user = getattr(request, "user", None)
-    staff = getattr(user, "staff", None) if user is not None and user.is_authenticated else None
-    return {"membership": staff}
+    if user is None or not user.is_authenticated:
+        return {"membership": None, "is_clerk": False}
+    return {"membership": staff_of(user), "is_clerk": is_clerk(user)}

@@ -1,1 +1,7 @@
-urlpatterns = []
+from django.urls import path
+
+from departments import views
+
+urlpatterns = [
+    path("tester/", views.routing_tester, name="routing-tester"),
+]

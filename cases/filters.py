@@ -1,0 +1,62 @@
+"""Filters of a department's queue (DESIGN.md §5 `cases/` filters, as a page)."""
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import OPEN_STATUSES, Case, Status
+from cases.selectors import staff_of
+from departments.workdays import local_date
+
+YES_NO = [("yes", _("Yes")), ("no", _("No"))]
+
+
+class StaffChoiceField(django_filters.fields.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class StaffFilter(django_filters.ModelChoiceFilter):
+    field_class = StaffChoiceField
+
+
+def colleagues(request):
+    """Assignees worth offering: the members of the viewer's own department."""
+    staff = staff_of(request.user) if request else None
+    if staff is None:
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(staff__department_id=staff.department_id).order_by(
+        "first_name", "last_name", "username")
+
+
+class QueueFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text",
+                                  widget=forms.TextInput(attrs={"placeholder": _("Reference, title or applicant")}))
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=_("Any status"))
+    assignee = StaffFilter(label=_("Assignee"), queryset=colleagues, empty_label=_("Anyone"))
+    key_task = django_filters.ChoiceFilter(label=_("Key task"), choices=YES_NO, method="filter_key_task",
+                                           empty_label=_("All"))
+    overdue = django_filters.ChoiceFilter(label=_("Overdue"), choices=YES_NO, method="filter_overdue",
+                                          empty_label=_("All"))
+
+    class Meta:
+        model = Case
+        fields = ["q", "status", "assignee", "key_task", "overdue"]
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(reference__icontains=value)
+                               | Q(applicant_name__icontains=value))
+
+    def filter_key_task(self, queryset, name, value):
+        return queryset.filter(key_task=value == "yes")
+
+    def filter_overdue(self, queryset, name, value):
+        # Same test as Case.is_overdue: open and due before today, local time; past the end of the due day.
+        late = Q(status__in=OPEN_STATUSES, due_date__lt=local_date(timezone.now()))
+        return queryset.filter(late) if value == "yes" else queryset.exclude(late)
