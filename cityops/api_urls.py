@@ -1,1 +1,22 @@
-urlpatterns = []
+"""Routes of the HTTP API under /api/v1/ (DESIGN.md §5)."""
+
+from django.urls import path
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import SimpleRouter
+
+from cases.api.views import CaseViewSet
+from departments.api import views as departments
+
+router = SimpleRouter()
+router.register("departments", departments.DepartmentViewSet, basename="api-department")
+router.register("staff", departments.StaffViewSet, basename="api-staff")
+router.register("case-types", departments.CaseTypeViewSet, basename="api-case-type")
+router.register("authority-rules", departments.AuthorityRuleViewSet, basename="api-authority-rule")
+router.register("calendar/days", departments.CalendarDayViewSet, basename="api-calendar-day")
+router.register("cases", CaseViewSet, basename="api-case")
+
+urlpatterns = [
+    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("routing/preview/", departments.RoutingPreviewView.as_view(), name="api-routing-preview"),
+    *router.urls,
+]

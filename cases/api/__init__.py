@@ -1,0 +1,1 @@
+"""HTTP API for cases: list, intake, detail and one endpoint per action (DESIGN.md §5)."""

@@ -1,0 +1,79 @@
+import pytest
+
+from departments import generations
+from departments.models import CaseType
+from tests.api.conftest import NON_ADMINS, ROLES
+
+URL = "/api/v1/case-types/"
+NEW_TYPE = {"code": "business-registration", "name": "Đăng ký kinh doanh", "processing_days": 3,
+            "consultation_days": None}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_signed_in_role_lists_case_types(api, role):
+    response = api(role).get(URL)
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
+def test_case_type_fields(api):
+    response = api("clerk").get(f"{URL}building-permit/")
+
+    assert response.json() == {"code": "building-permit", "name": "Cấp giấy phép xây dựng", "processing_days": 15,
+                               "consultation_days": 5}
+
+
+def test_admin_creates_a_case_type(api):
+    response = api("admin").post(URL, NEW_TYPE, format="json")
+
+    assert response.status_code == 201
+    assert response.json() == NEW_TYPE
+    assert CaseType.objects.get(code="business-registration").processing_days == 3
+
+
+def test_admin_updates_days_and_the_routing_index_moves(api):
+    before = generations.current(generations.RULES)
+
+    response = api("admin").patch(f"{URL}land-allocation/", {"processing_days": 30}, format="json")
+
+    assert response.status_code == 200
+    assert CaseType.objects.get(code="land-allocation").processing_days == 30
+    assert generations.current(generations.RULES) != before
+
+
+@pytest.mark.parametrize("role", NON_ADMINS)
+def test_only_admin_writes_case_types(api, role):
+    client = api(role)
+
+    assert client.post(URL, NEW_TYPE, format="json").status_code == 403
+    assert client.patch(f"{URL}building-permit/", {"processing_days": 1}, format="json").status_code == 403
+    assert CaseType.objects.count() == 2
+    assert CaseType.objects.get(code="building-permit").processing_days == 15
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"processing_days": 0}, "processing_days"),
+    ({"processing_days": -3}, "processing_days"),
+    ({"processing_days": 100000}, "processing_days"),
+    ({"consultation_days": 0}, "consultation_days"),
+    ({"code": "building-permit"}, "code"),
+    ({"name": ""}, "name"),
+])
+def test_bad_case_type_input(api, body, field):
+    response = api("admin").post(URL, {**NEW_TYPE, **body}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert CaseType.objects.count() == 2
+
+
+def test_case_type_code_cannot_change(api):
+    response = api("admin").patch(f"{URL}building-permit/", {"code": "permit"}, format="json")
+
+    assert response.status_code == 400
+    assert CaseType.objects.filter(code="building-permit").exists()
+
+
+def test_case_types_are_not_deleted_over_the_api(api):
+    assert api("admin").delete(f"{URL}building-permit/").status_code == 405
