@@ -1,0 +1,66 @@
+# CityOps developer commands (GNU make). Needs only Python 3.11 on the machine: `make run`, `make test`.
+#
+#   make run                     migrate, load the demo city, serve http://127.0.0.1:8000 (DEBUG on)
+#   make test PYTEST_ARGS='-k routing -x'
+#                                the test suite; SQLite unless DATABASE_URL is set
+#   make lint                    ruff
+#   make bench BENCH_ARGS='--only routing'
+#                                routing and intake benchmarks (see bench/README.md)
+
+SHELL := /bin/bash
+
+# Prefer the project's Python; any Python 3 with venv will do for a first look.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched after a successful install, so the venv is refreshed only when requirements.txt changes.
+STAMP := $(VENV)/.requirements.stamp
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# CI runs as root; pip's warning about it is noise there.
+export PIP_ROOT_USER_ACTION := ignore
+
+.DEFAULT_GOAL := help
+.PHONY: help .venv venv run test lint bench clean distclean
+
+help:
+	@echo "make run     - migrate, load the demo city and serve it on http://$(HOST):$(PORT)"
+	@echo "make test    - run the tests (PYTEST_ARGS='...' to pass options; DATABASE_URL for PostgreSQL)"
+	@echo "make lint    - ruff check"
+	@echo "make bench   - routing and intake benchmarks (BENCH_ARGS='--help' for options)"
+	@echo "make clean   - remove caches and benchmark results; make distclean also removes .venv"
+
+.venv venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 (or python3) is needed to create $(VENV)" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+run: export DEBUG := 1
+run: .venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: .venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: .venv
+	$(BIN)/ruff check .
+
+bench: .venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .pytest_cache .ruff_cache test-results bench/results
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Benchmarks of routing and intake (see bench/README.md); run with `make bench`."""

@@ -1,0 +1,189 @@
+"""Run the CityOps benchmarks and print a plain table: `make bench` or `.venv/bin/python bench/run.py --help`.
+
+The run builds its own data set in a dedicated database (default `cityops_bench` on the server named by
+DATABASE_URL; a temporary file on SQLite), which is dropped and created anew each run and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+TARGET_MEDIAN_US = 200
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["routing", "intake"], help="run one benchmark (default: both)")
+    parser.add_argument("--rules", type=int, default=5000, help="active authority rules (default 5000)")
+    parser.add_argument("--case-types", type=int, default=50)
+    parser.add_argument("--localities", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=20000, help="routed cases timed (default 20000)")
+    parser.add_argument("--warmup", type=int, default=2000, help="routed cases before timing (default 2000)")
+    parser.add_argument("--intake", type=int, default=10000, help="cases logged through case_create (default 10000)")
+    parser.add_argument("--seed", type=int, default=966)
+    parser.add_argument("--db-name", default="cityops_bench",
+                        help="dedicated PostgreSQL database, dropped and recreated (default cityops_bench)")
+    parser.add_argument("--keep-db", action="store_true", help="leave the dedicated database for inspection")
+    parser.add_argument("--allow-sqlite", action="store_true",
+                        help="run the intake benchmark on SQLite too (its figures say little about production)")
+    default_json = RESULTS / f"bench-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json"
+    parser.add_argument("--json", type=Path, nargs="?", const=default_json,
+                        help="also write the figures as JSON (default file: bench/results/bench-<time>.json)")
+    args = parser.parse_args(argv)
+    if min(args.rules, args.case_types, args.localities, args.samples) < 1 or args.warmup < 0 or args.intake < 1:
+        parser.error("sizes must be positive")
+    return args
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityops.settings")
+    # With DEBUG on, Django keeps every query in memory: that would be measured too.
+    os.environ["DEBUG"] = "0"
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        django.setup()
+
+
+def open_dedicated_database(args) -> tuple[str, str | None]:
+    """Point the default connection at a fresh, migrated database; returns what `close` needs."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    scratch = None
+    if connection.vendor == "sqlite":
+        scratch = tempfile.mkdtemp(prefix="cityops-bench-")
+        name = str(Path(scratch) / "bench.sqlite3")
+    else:
+        name = args.db_name
+        if name == settings_dict["NAME"] and "bench" not in name:
+            sys.exit(f"--db-name {name} is the database DATABASE_URL names; the bench drops it, so choose another.")
+    settings_dict.setdefault("TEST", {})["NAME"] = name
+    configured = settings_dict["NAME"]
+    # The test runner's own machinery: drop-if-exists, create, migrate, and switch the connection.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return configured, scratch
+
+
+def close_dedicated_database(configured: str, scratch: str | None, *, keep: bool) -> None:
+    import shutil
+
+    from django.db import connection
+
+    if keep:
+        print(f"Kept the benchmark database {connection.settings_dict['NAME']}")
+        return
+    connection.creation.destroy_test_db(configured, verbosity=0)
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def database_label() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+            return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+        cursor.execute("SELECT sqlite_version()")
+        return f"SQLite {cursor.fetchone()[0]}"
+
+
+def print_routing(result) -> None:
+    rows = [
+        ("RoutingIndex.decide (in memory)", result.index),
+        ("get_index() + decide (generation check)", result.get_index),
+        ("naive: one ORM query per case", result.naive),
+    ]
+    title = f"Routing, {result.compared} cases after warm-up"
+    print(f"\n{title:<46}{'median µs':>10} {'p95 µs':>10} {'mean µs':>10}")
+    for label, summary in rows:
+        print(f"  {label:<44}{summary.median_us:>10.1f} {summary.p95_us:>10.1f} {summary.mean_us:>10.1f}")
+    mix = ", ".join(f"{name} {count}" for name, count in result.outcomes.items())
+    print(f"  agreement naive = index: {result.agreed} of {result.compared} ({mix})")
+    verdict = "met" if result.index.median_us <= TARGET_MEDIAN_US else "MISSED"
+    print(f"  target: index median <= {TARGET_MEDIAN_US} µs: {verdict}; "
+          f"naive / index median = {result.naive.median_us / result.index.median_us:.0f}x")
+    for case, ours, naive in result.disagreements[:5]:
+        print(f"  DISAGREE {case}: index {ours} naive {naive}")
+
+
+def print_intake(result) -> None:
+    print(f"\n{'Intake through case_create':<46}{'cases':>8} {'total s':>9} {'cases/s':>9} {'median ms':>10} "
+          f"{'p95 ms':>8}")
+    print(f"  {'':<44}{result.cases:>8} {result.total_s:>9.2f} {result.cases_per_s:>9.1f} "
+          f"{result.per_case.median_us / 1000:>10.2f} {result.per_case.p95_us / 1000:>8.2f}")
+    statuses = ", ".join(f"{status} {count}" for status, count in result.by_status.items())
+    print(f"  {statuses}; {result.events} events written")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_django()
+    from django.db import connection
+    from django.utils import timezone
+
+    from bench.dataset import CitySpec, build_city, case_inputs
+    from departments.workdays import local_date
+
+    if connection.vendor == "sqlite" and args.only != "routing" and not args.allow_sqlite:
+        print("The intake benchmark measures PostgreSQL, production's database, and DATABASE_URL names SQLite.\n"
+              "Set DATABASE_URL=postgres://USER@HOST:PORT/DB (the bench uses its own database on that server),\n"
+              "or pass --only routing, or --allow-sqlite to measure SQLite anyway.", file=sys.stderr)
+        return 2
+
+    configured, scratch = open_dedicated_database(args)
+    figures: dict = {}
+    disagreements = 0
+    try:
+        spec = CitySpec(rules=args.rules, case_types=args.case_types, localities=args.localities, seed=args.seed)
+        city = build_city(spec, today=local_date(timezone.now()))
+        print(f"CityOps benchmarks: {database_label()}, Python {platform.python_version()}, "
+              f"{os.cpu_count()} CPUs, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
+        print(f"Data set: {city.active_rules} active rules (+{spec.rules // 50} inactive), {spec.case_types} case "
+              f"types, {spec.localities} localities")
+        figures["data_set"] = asdict(spec) | {"active_rules": city.active_rules, "database": database_label()}
+        if args.only in (None, "routing"):
+            from bench.routing_bench import run_routing
+
+            samples = case_inputs(city, args.warmup + args.samples, seed=args.seed + 1)
+            routing = run_routing(samples[args.warmup:], warm_inputs=samples[:args.warmup])
+            print(f"Index of {routing.rules_in_index} rules built in {routing.build_ms:.1f} ms")
+            print_routing(routing)
+            disagreements = len(routing.disagreements)
+            figures["routing"] = {
+                "index": routing.index.as_dict(), "get_index": routing.get_index.as_dict(),
+                "naive": routing.naive.as_dict(), "agreed": routing.agreed, "compared": routing.compared,
+                "outcomes": routing.outcomes, "build_ms": routing.build_ms,
+            }
+        if args.only in (None, "intake"):
+            from bench.intake_bench import run_intake
+
+            intake = run_intake(city, case_inputs(city, args.intake, seed=args.seed + 2))
+            print_intake(intake)
+            figures["intake"] = {"cases": intake.cases, "total_s": intake.total_s, "cases_per_s": intake.cases_per_s,
+                                 "per_case": intake.per_case.as_dict(), "by_status": intake.by_status}
+    finally:
+        close_dedicated_database(configured, scratch, keep=args.keep_db)
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+        print(f"\nFigures written to {args.json}")
+    return 1 if disagreements else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
