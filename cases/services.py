@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
 from cases.refusals import Refused, records_refusals
 from cases.selectors import is_clerk, staff_of
+from departments import generations
 from departments.models import CaseType, Department, DepartmentKind
 from departments.routing import AMBIGUOUS_RULE, Decision, RoutingIndex, RuleEntry, get_index
-from departments.workdays import get_calendar, handover_due, local_date
+from departments.workdays import WorkingCalendar, get_calendar, handover_due, local_date
 
 
 def next_reference(*, prefix: str, day: dt.date) -> str:
@@ -50,7 +51,8 @@ def validate_received_at(received_at: dt.datetime) -> None:
         raise ValidationError({"received_at": _("The receipt time cannot be in the future.")})
 
 
-def _hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_days: int, now: dt.datetime):
+def _hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_days: int, now: dt.datetime,
+               calendar: WorkingCalendar):
     """Name the owner and the deadline; the handover is late if the intake desk missed its day."""
     case.owner_id = owner_id
     case.status = Status.ROUTED
@@ -58,7 +60,7 @@ def _hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_
     case.rule_id = rule.id if rule else None
     case.rule_snapshot = rule.snapshot() if rule else {"rule_id": None, "processing_days": processing_days}
     case.decision_level = rule.decision_level if rule else ""
-    case.due_date = get_calendar().due_date(local_date(case.received_at), processing_days)
+    case.due_date = calendar.due_date(local_date(case.received_at), processing_days)
     case.handed_over_at = now
     case.handover_late = case.handover_due_at is not None and now > case.handover_due_at
 
@@ -92,10 +94,11 @@ def case_create(
     staff = staff_of(actor)
     receiving_unit = staff.department if staff else None
     received_on = local_date(received_at)
-    decision = get_index().decide(
+    tokens = generations.current_all()
+    decision = get_index(tokens).decide(
         case_type_id=case_type.pk, locality_id=locality.pk if locality else None, amount=amount, on=received_on
     )
-    calendar = get_calendar()
+    calendar = get_calendar(tokens)
     with transaction.atomic():
         case = Case(
             reference=next_reference(prefix=_receiving_prefix(receiving_unit), day=received_on),
@@ -106,7 +109,7 @@ def case_create(
         )
         if decision.rule is not None:
             _hand_over(case, owner_id=decision.rule.owner_id, rule=decision.rule,
-                       processing_days=decision.rule.processing_days, now=now)
+                       processing_days=decision.rule.processing_days, now=now, calendar=calendar)
         else:
             case.status = Status.TRIAGE
             case.triage_reason = decision.reason
@@ -175,7 +178,8 @@ def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
         now = timezone.now()
         from_status = case.status
         processing_days = rule.processing_days if rule else case.case_type.processing_days
-        _hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now)
+        _hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now,
+                   calendar=get_calendar())
         case.save(update_fields=["owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level",
                                  "due_date", "handed_over_at", "handover_late"])
         CaseEvent.objects.create(

@@ -16,5 +16,10 @@ def current(key: str) -> str:
     return Generation.objects.filter(key=key).values_list("value", flat=True).first() or ""
 
 
+def current_all() -> dict[str, str]:
+    """Every key's token in one query, for callers that need both the rules and the calendar."""
+    return dict(Generation.objects.values_list("key", "value"))
+
+
 def bump(key: str) -> None:
     Generation.objects.update_or_create(key=key, defaults={"value": uuid.uuid4().hex})

@@ -140,11 +140,15 @@ _lock = threading.Lock()
 _cached: tuple[str, RoutingIndex] | None = None
 
 
-def get_index() -> RoutingIndex:
-    """This process's index, rebuilt only when some process has changed a rule since it was built."""
+def get_index(tokens: dict[str, str] | None = None) -> RoutingIndex:
+    """This process's index, rebuilt only when some process has changed a rule since it was built.
+
+    `tokens` (from `generations.current_all()`) spares the query when the caller has just read them.
+    """
     global _cached
     # Read the generation before the rules: a change committed in between only causes one extra rebuild.
-    generation = generations.current(generations.RULES)
+    generation = (tokens.get(generations.RULES, "") if tokens is not None
+                  else generations.current(generations.RULES))
     cached = _cached
     if cached is not None and cached[0] == generation:
         return cached[1]

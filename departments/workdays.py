@@ -90,10 +90,14 @@ _cache_lock = threading.Lock()
 _cached: tuple[str, WorkingCalendar] | None = None
 
 
-def get_calendar() -> WorkingCalendar:
-    """The current calendar, rebuilt in this process only when an admin has changed an override."""
+def get_calendar(tokens: dict[str, str] | None = None) -> WorkingCalendar:
+    """The current calendar, rebuilt in this process only when an admin has changed an override.
+
+    `tokens` (from `generations.current_all()`) spares the query when the caller has just read them.
+    """
     global _cached
-    generation = generations.current(generations.CALENDAR)
+    generation = (tokens.get(generations.CALENDAR, "") if tokens is not None
+                  else generations.current(generations.CALENDAR))
     cached = _cached
     if cached is not None and cached[0] == generation:
         return cached[1]
