@@ -1,5 +1,8 @@
 """Cases and their append-only event history (DESIGN.md §1, §4)."""
 
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -26,6 +29,12 @@ class Source(models.TextChoices):
     CITIZEN = "citizen", _("Citizen or business")
     AGENCY = "agency", _("Agency")
     CITY_ASSIGNMENT = "city_assignment", _("City assignment")
+
+
+class Outcome(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    REWORK = "rework", _("Sent back for rework")
 
 
 class TriageReason(models.TextChoices):
@@ -89,6 +98,19 @@ class Case(models.Model):
     handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
     handover_late = models.BooleanField(_("handover late"), null=True, blank=True)
 
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+
+    # The one request to the applicant to complete the dossier (Decree 61/2018 art. 15, 19).
+    supplement_requested_at = models.DateTimeField(_("supplement requested at"), null=True, blank=True)
+    supplement_items = models.TextField(_("documents missing"), blank=True)
+    supplement_completed_at = models.DateTimeField(_("supplement completed at"), null=True, blank=True)
+
+    # Bumped by every service that changes the case: an action based on an older view of it is refused.
+    version = models.PositiveIntegerField(default=1)
+
     objects = CaseQuerySet.as_manager()
 
     class Meta:
@@ -132,6 +154,19 @@ class EventAction(models.TextChoices):
     ROUTED = "routed", _("Routed by rule")
     TRIAGED = "triaged", _("Sent to triage")
     ROUTED_MANUALLY = "routed_manually", _("Routed by a clerk")
+    ACCEPTED = "accepted", _("Accepted")
+    ASSIGNED = "assigned", _("Assigned")
+    RETURNED = "returned", _("Returned")
+    TRANSFERRED = "transferred", _("Transferred")
+    PROPOSED = "proposed", _("Resolution proposed")
+    SUBMITTED = "submitted", _("Submitted to the City Committee")
+    DECIDED = "decided", _("Decided by the City Committee")
+    RESOLVED = "resolved", _("Resolved")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplement requested")
+    SUPPLEMENT_COMPLETED = "supplement_completed", _("Supplement completed")
+    DISPUTE_FILED = "dispute_filed", _("Rule dispute filed")
+    DISPUTE_SETTLED = "dispute_settled", _("Rule dispute settled")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     REFUSED = "refused", _("Refused")
 
 
@@ -190,3 +225,115 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.day.isoformat()}: {self.last}"
+
+
+class Return(models.Model):
+    """A case sent back by a department the rules do not give it (directive: trả lại ngay)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="returns")
+    department = models.ForeignKey(Department, verbose_name=_("returned by unit"), on_delete=models.PROTECT,
+                                   related_name="returns")
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("returned by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    returned_at = models.DateTimeField(_("returned at"), default=timezone.now)
+    reason = models.TextField(_("reason"))
+    late = models.BooleanField(_("late"), default=False)
+    working_days_held = models.PositiveSmallIntegerField(_("working days held"), default=0)
+    competent_department = models.ForeignKey(Department, verbose_name=_("competent unit by the rules"), null=True,
+                                             blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-returned_at"]
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} ← {self.department_id}"
+
+
+class Submission(models.Model):
+    """A matter beyond the owner's authority sent up for the City Committee's decision."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="submissions")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="submissions")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("submitted by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    summary = models.TextField(_("summary"))
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(outcome=""), name="one_pending_submission_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.submitted_at:%Y-%m-%d}"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RULE_CHANGED = "rule_changed", _("Rule changed")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class RuleDispute(models.Model):
+    """A department's objection that the rule giving it a case is wrong, for the admins to settle."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="disputes")
+    rule = models.ForeignKey(AuthorityRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="disputes")
+    department = models.ForeignKey(Department, verbose_name=_("disputing unit"), on_delete=models.PROTECT,
+                                   related_name="rule_disputes")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("filed by"), on_delete=models.PROTECT,
+                                 related_name="+")
+    filed_at = models.DateTimeField(_("filed at"), default=timezone.now)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=20, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("settled by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    settlement_note = models.TextField(_("settlement note"), blank=True)
+
+    class Meta:
+        ordering = ["-filed_at"]
+        verbose_name = _("rule dispute")
+        verbose_name_plural = _("rule disputes")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "department"], condition=Q(status="open"),
+                                    name="one_open_dispute_per_case_and_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.department_id} {self.status}"
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Stored under a random name: the applicant's file name is kept in the row, never trusted as a path.
+    return f"cases/{instance.case_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name

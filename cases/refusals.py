@@ -26,12 +26,14 @@ def records_refusals(attempted: str):
             try:
                 return service(case=case, actor=actor, **kwargs)
             except Refused as refusal:
-                from cases.models import CaseEvent, EventAction
+                from cases.models import Case, CaseEvent, EventAction
 
                 with transaction.atomic():
+                    # The caller's copy may be stale (that can be why it was refused): record the state as stored.
+                    status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).get()
                     CaseEvent.objects.create(
                         case=case, actor=actor if actor and actor.is_authenticated else None,
-                        action=EventAction.REFUSED, from_status=case.status, to_status=case.status,
+                        action=EventAction.REFUSED, from_status=status, to_status=status,
                         note=refusal.detail,
                         payload={"code": refusal.code, "attempted": attempted, **refusal.payload},
                     )

@@ -223,3 +223,6 @@ SUPPLEMENT_CLOCK = env_choice("SUPPLEMENT_CLOCK", "reset", {"reset", "pause"})
 # Decree 61/2018 art. 18: a dossier received after 15:00 is handed over the next working day.
 HANDOVER_CUTOFF_HOUR = env_int("HANDOVER_CUTOFF_HOUR", 15)
 MAX_TITLE_LENGTH = 500
+# Decree 61/2018 art. 19: a supplement is asked within 3 working days of receipt, once.
+SUPPLEMENT_WITHIN_WORKING_DAYS = env_int("SUPPLEMENT_WITHIN_WORKING_DAYS", 3)
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)

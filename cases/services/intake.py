@@ -1,8 +1,4 @@
-"""Every change to a case goes through one function here (STYLE.md §1).
-
-Each function checks its rule, locks the case row, writes the change and its event in one transaction,
-and raises `Refused` with the rule code of DESIGN.md §2 when the directive forbids the move.
-"""
+"""Intake: logging a case and routing it to its owner (DESIGN.md §2 rule 1, §3)."""
 
 from __future__ import annotations
 
@@ -20,6 +16,7 @@ from django.utils.translation import gettext as _
 from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
 from cases.refusals import Refused, records_refusals
 from cases.selectors import is_clerk, staff_of
+from cases.services.common import locked_case, record, save_case
 from departments import generations
 from departments.models import CaseType, Department, DepartmentKind
 from departments.routing import AMBIGUOUS_RULE, Decision, RoutingIndex, RuleEntry, get_index
@@ -51,7 +48,7 @@ def validate_received_at(received_at: dt.datetime) -> None:
         raise ValidationError({"received_at": _("The receipt time cannot be in the future.")})
 
 
-def _hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_days: int, now: dt.datetime,
+def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_days: int, now: dt.datetime,
                calendar: WorkingCalendar):
     """Name the owner and the deadline; the handover is late if the intake desk missed its day."""
     case.owner_id = owner_id
@@ -108,7 +105,7 @@ def case_create(
             key_task=key_task, triage_since=now, handover_due_at=handover_due(received_at, calendar),
         )
         if decision.rule is not None:
-            _hand_over(case, owner_id=decision.rule.owner_id, rule=decision.rule,
+            hand_over(case, owner_id=decision.rule.owner_id, rule=decision.rule,
                        processing_days=decision.rule.processing_days, now=now, calendar=calendar)
         else:
             case.status = Status.TRIAGE
@@ -145,7 +142,7 @@ def routing_decision(case: Case, *, index: RoutingIndex | None = None) -> Decisi
 
 
 @records_refusals("route")
-def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
+def case_route(*, case: Case, actor, to: Department, note: str = "", expected_version: int | None = None) -> Case:
     """A clerk routes a case from the triage queue by hand (DESIGN.md §2 rule 1).
 
     Where a rule names the owner, only that owner is accepted; where rules tie, one of the tied owners;
@@ -153,8 +150,7 @@ def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
     """
     if not is_clerk(actor):
         raise PermissionDenied(_("Only the intake desk routes cases from triage."))
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
+    with locked_case(case, expected_version=expected_version) as case:
         if case.status != Status.TRIAGE:
             raise Refused("invalid_transition", _("Only a case in the triage queue can be routed."),
                           target=to.code)
@@ -178,14 +174,10 @@ def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
         now = timezone.now()
         from_status = case.status
         processing_days = rule.processing_days if rule else case.case_type.processing_days
-        _hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now,
+        hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now,
                    calendar=get_calendar())
-        case.save(update_fields=["owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level",
-                                 "due_date", "handed_over_at", "handover_late"])
-        CaseEvent.objects.create(
-            case=case, actor=actor, at=now, action=EventAction.ROUTED_MANUALLY, from_status=from_status,
-            to_status=case.status, to_department=to, note=note,
-            payload={"rule": rule.id if rule else None, "due_date": case.due_date.isoformat(),
-                     "handover_late": case.handover_late},
-        )
+        save_case(case, "owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level", "due_date",
+                  "handed_over_at", "handover_late")
+        record(case, actor, EventAction.ROUTED_MANUALLY, from_status=from_status, to_department_id=to.pk, note=note,
+               rule=rule.id if rule else None, due_date=case.due_date.isoformat(), handover_late=case.handover_late)
     return case
