@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import Source
 from cases.services import validate_received_at
@@ -92,5 +93,7 @@ def routable_departments():
 
 
 class TriageRouteForm(forms.Form):
-    to = forms.ModelChoiceField(label=_("Department"), queryset=routable_departments(), to_field_name="code")
+    # "Department" alone is the kind of unit (Sở, ngành); here it means any unit, hence the context.
+    to = forms.ModelChoiceField(label=pgettext_lazy("unit", "Department"), queryset=routable_departments(),
+                                to_field_name="code")
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)

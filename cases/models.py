@@ -73,8 +73,8 @@ class Case(models.Model):
     received_at = models.DateTimeField(_("received at"))
     receiving_unit = models.ForeignKey(Department, verbose_name=_("receiving unit"), null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="received_cases")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("logged by"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.TRIAGE)
@@ -93,7 +93,7 @@ class Case(models.Model):
     due_date = models.DateField(_("due date"), null=True, blank=True)
 
     # Handover from the intake desk to the owner (Decree 61/2018 art. 18).
-    triage_since = models.DateTimeField(null=True, blank=True)
+    triage_since = models.DateTimeField(_("in triage since"), null=True, blank=True)
     handover_due_at = models.DateTimeField(_("handover due"), null=True, blank=True)
     handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
     handover_late = models.BooleanField(_("handover late"), null=True, blank=True)
@@ -109,7 +109,7 @@ class Case(models.Model):
     supplement_completed_at = models.DateTimeField(_("supplement completed at"), null=True, blank=True)
 
     # Bumped by every service that changes the case: an action based on an older view of it is refused.
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     objects = CaseQuerySet.as_manager()
 
@@ -172,10 +172,10 @@ class EventAction(models.TextChoices):
 
 class CaseEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise ValidationError("Case events are append-only")
+        raise ValidationError(_("Case events are append-only."))
 
     def delete(self):
-        raise ValidationError("Case events are append-only")
+        raise ValidationError(_("Case events are append-only."))
 
 
 class CaseEvent(models.Model):
@@ -188,11 +188,13 @@ class CaseEvent(models.Model):
     action = models.CharField(_("action"), max_length=40, choices=EventAction.choices)
     from_status = models.CharField(_("from status"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to status"), max_length=20, choices=Status.choices, blank=True)
-    from_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    from_department = models.ForeignKey(Department, verbose_name=_("from unit"), null=True, blank=True,
+                                        on_delete=models.PROTECT, related_name="+")
+    to_department = models.ForeignKey(Department, verbose_name=_("to unit"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
     note = models.TextField(_("note"), blank=True)
     # Codes and old/new values (e.g. the refusal code, the rule id); labels are rendered in the reader's language.
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = CaseEventQuerySet.as_manager()
 
@@ -202,15 +204,15 @@ class CaseEvent(models.Model):
         verbose_name_plural = _("case events")
 
     def __str__(self) -> str:
-        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {timezone.localtime(self.at):%d/%m/%Y %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
-            raise ValidationError("Case events are append-only")
+            raise ValidationError(_("Case events are append-only."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ValidationError("Case events are append-only")
+        raise ValidationError(_("Case events are append-only."))
 
 
 class ReferenceCounter(models.Model):

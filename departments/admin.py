@@ -13,10 +13,16 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
 from departments.models import AuthorityRule, CalendarDay, CaseType, Department, Staff
 from departments.workdays import WorkingCalendar, local_date
+
+# Django's default header says "Django administration"; officials should see the application's name.
+admin.site.site_header = _("CityOps administration")
+admin.site.site_title = _("CityOps administration")
+admin.site.index_title = _("Administration")
 
 
 def field_label(model, name: str) -> str:
@@ -100,7 +106,10 @@ class AuthorityRuleAdmin(SimpleHistoryAdmin):
     list_filter = ["case_type", "owner", "decision_level", "active"]
     search_fields = ["case_type__code", "case_type__name", "owner__code", "owner__name", "legal_basis"]
     filter_horizontal = ["required_consultees"]
-    history_list_display = ["owner", "decision_level", "active"]
+    # simple_history heads each history column with its translated attribute name and prints the raw value,
+    # so the columns are admin methods named by plain words that show labels rather than codes.
+    history_list_display = ["owner", "decision", "enabled"]
+    history_column_names = (gettext_noop("decision"), gettext_noop("enabled"))
     fieldsets = [
         (None, {"fields": ["case_type", "locality", ("min_amount", "max_amount")]}),
         (None, {"fields": ["owner", "decision_level", "required_consultees"]}),
@@ -123,6 +132,12 @@ class AuthorityRuleAdmin(SimpleHistoryAdmin):
     @admin.display(description=field_label(AuthorityRule, "required_consultees"))
     def consultees(self, rule):
         return ", ".join(unit.code for unit in rule.required_consultees.all()) or "—"
+
+    def decision(self, version) -> str:
+        return version.get_decision_level_display()
+
+    def enabled(self, version) -> str:
+        return _("Yes") if version.active else _("No")
 
 
 def package_calendar(year: int) -> tuple[list[tuple[dt.date, str]], list[dt.date]]:

@@ -31,7 +31,7 @@ class Department(models.Model):
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     national_id = models.CharField(
-        _("national identifier"), max_length=32, blank=True, help_text=_("Mã định danh, used in dossier codes.")
+        _("national identifier"), max_length=32, blank=True, help_text=_("The unit's national identifier, used in dossier codes.")
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
@@ -75,7 +75,8 @@ CITYWIDE_ROLES = frozenset({Role.CITY_OFFICE, Role.INSPECTOR, Role.HOME_AFFAIRS}
 class Staff(models.Model):
     """A user's place in one department (cán bộ, công chức)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                                related_name="staff")
     department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT,
                                    related_name="staff")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
@@ -147,7 +148,8 @@ class AuthorityRule(models.Model):
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
-    history = HistoricalRecords(m2m_fields=[required_consultees])
+    history = HistoricalRecords(m2m_fields=[required_consultees], verbose_name=_("authority rule history"),
+                                verbose_name_plural=_("authority rule history"))
 
     class Meta:
         ordering = ["case_type__code", "id"]

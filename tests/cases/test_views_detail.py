@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from cases.refusals import Refused
 from cases.services import case_route
@@ -60,16 +61,17 @@ def test_wrong_method(signed_in, land_case, method):
 
 
 def test_shows_the_facts_the_rule_snapshot_and_the_handover(signed_in, city, land_case):
+    # Vietnamese, the default: labels and the thousands separator both follow the reader's language.
     html = signed_in("consulted_head").get(url(land_case)).content.decode()
     for text in [land_case.reference, "Giao đất xây chợ An Dương", "Giao đất, cho thuê đất", "Xã An Dương",
                  "12.500.000.000 VND", "Nguyễn Văn An", "0225 3842 111", "Diện tích 1,2 ha.<br>Đã có quy hoạch.",
                  "24/11/2026 16:30", "Luật Đất đai 2024, Điều 123", "Sở Tài chính", f"#{city.land_rule.pk}",
-                 "City Committee decides", "Sở Nông nghiệp và Môi trường"]:
+                 "UBND thành phố quyết định", "Sở Nông nghiệp và Môi trường"]:
         assert text in html, text
     # Received after 15:00: intake has until the end of the next working day, and handed over at once.
     assert "25/11/2026 23:59" in html
     assert 'data-test="handover-late">' in html
-    assert "On time" in html
+    assert "Đúng hạn" in html
 
 
 def test_the_pin_is_shown_to_the_intake_desk_only(signed_in, land_case):
@@ -78,9 +80,10 @@ def test_the_pin_is_shown_to_the_intake_desk_only(signed_in, land_case):
 
 
 def test_shows_the_event_history(signed_in, city, land_case):
-    with pytest.raises(Refused):
+    # The refusal's sentence is written in the language of the person refused, here an English reader's.
+    with pytest.raises(Refused), translation.override("en"):
         case_route(case=land_case, actor=city.user("clerk"), to=city.outsider, note="Thử chuyển")
-    response = signed_in("consulted_head").get(url(land_case))
+    response = signed_in("consulted_head").get(url(land_case), HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()
     assert [event.action for event in response.context["events"]] == ["created", "routed", "refused"]
     for text in ['data-action="created"', "Logged at intake", "Routed by rule", 'data-action="refused"',
@@ -91,7 +94,7 @@ def test_shows_the_event_history(signed_in, city, land_case):
 def test_a_triage_case_shows_its_reason(signed_in, city, log_case):
     city.permit_rule.delete()
     case = log_case()
-    html = signed_in("clerk").get(url(case)).content.decode()
+    html = signed_in("clerk").get(url(case), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-test="triage-reason"' in html
     assert "No authority rule matches" in html
 

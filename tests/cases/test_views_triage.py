@@ -84,7 +84,7 @@ def test_wrong_methods(signed_in, gap_case):
 
 def test_routing_a_rule_gap_case_names_the_new_owner(signed_in, city, gap_case):
     response = signed_in("clerk").post(route_url(gap_case), {"to": city.outsider.code, "note": "Theo chỉ đạo"},
-                                       follow=True)
+                                       follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert response.redirect_chain == [(URL, 302)]
     assert messages_of(response) == [("success", f"Case {gap_case.reference} routed to Sở Tài chính.")]
     gap_case.refresh_from_db()
@@ -96,7 +96,8 @@ def test_routing_a_rule_gap_case_names_the_new_owner(signed_in, city, gap_case):
 
 def test_a_refusal_is_shown_and_recorded(signed_in, city, tied_case):
     # Tied between Sở Xây dựng and Sở Tài chính: Sở Nông nghiệp và Môi trường is neither.
-    response = signed_in("clerk").post(route_url(tied_case), {"to": city.consulted.code}, follow=True)
+    response = signed_in("clerk").post(route_url(tied_case), {"to": city.consulted.code}, follow=True,
+                                       HTTP_ACCEPT_LANGUAGE="en")
     assert response.redirect_chain == [(URL, 302)]
     [(level, text)] = messages_of(response)
     assert level == "error"
@@ -109,7 +110,8 @@ def test_a_refusal_is_shown_and_recorded(signed_in, city, tied_case):
 
 def test_routing_a_case_that_left_triage_is_refused(signed_in, city, log_case):
     routed = log_case()
-    response = signed_in("clerk").post(route_url(routed), {"to": city.outsider.code}, follow=True)
+    response = signed_in("clerk").post(route_url(routed), {"to": city.outsider.code}, follow=True,
+                                       HTTP_ACCEPT_LANGUAGE="en")
     [(level, text)] = messages_of(response)
     assert level == "error"
     assert "Only a case in the triage queue can be routed." in text

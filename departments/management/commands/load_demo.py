@@ -178,12 +178,15 @@ def login_table(logins: list[Login]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Load the demo city: units, case types, authority rules, calendar, one login per role and demo cases."
+    # A property, not a lazy string: argparse's formatter runs regular expressions on it, which need a real str.
+    @property
+    def help(self):
+        return _("Load the demo city: units, case types, authority rules, calendar, one login per role and demo cases.")
 
     def add_arguments(self, parser):
         parser.add_argument("--reset-passwords", action="store_true",
-                            help="Set every demo login's password back to the demo password.")
-        parser.add_argument("--quiet", action="store_true", help="Do not print the table of demo logins.")
+                            help=_("Set every demo login's password back to the demo password."))
+        parser.add_argument("--quiet", action="store_true", help=_("Do not print the table of demo logins."))
 
     def handle(self, *args, reset_passwords=False, quiet=False, **options):
         with transaction.atomic():
