@@ -3,12 +3,23 @@
 Intake logs cases and the services move them (STYLE.md §1), so the admin adds none, deletes none and
 leaves status, owner, assignee, rule and deadlines alone; only clerical fields can be corrected, and
 Django's admin log keeps who corrected what. The event trail is shown read-only: it is append-only.
+Returns, submissions and attachments are read-only too; rule disputes are settled by an admin action
+that calls the service, so the settlement is written to the case's trail like any other move.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from cases.models import Case, CaseEvent
+from cases.models import Attachment, Case, CaseEvent, DisputeStatus, Return, RuleDispute, Submission
+from cases.refusals import Refused
 from cases.selectors import cases_visible_to, with_list_relations
+from cases.services import dispute_settle
 
 # What an admin may correct by hand: wording, not anything that routing or a service decides.
 CLERICAL_FIELDS = frozenset({"title", "description", "applicant_name", "applicant_contact"})
@@ -49,6 +60,8 @@ class CaseAdmin(admin.ModelAdmin):
         (None, {"fields": ["status", "triage_reason", "owner", "assignee", "key_task", "due_date", "rule",
                            "decision_level", "rule_snapshot"]}),
         (None, {"fields": ["triage_since", "handover_due_at", "handed_over_at", "handover_late"]}),
+        (None, {"fields": ["accepted_at", "resolved_at", "outcome", "resolution", "supplement_requested_at",
+                           "supplement_items", "supplement_completed_at", "version"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -64,3 +77,128 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def case_link(case: Case) -> str:
+    return format_html('<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[case.pk]), case.reference)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that services write as part of a case's move: shown, never added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Return)
+class ReturnAdmin(ReadOnlyAdmin):
+    list_display = ["case", "department", "returned_by", "returned_at", "late", "working_days_held",
+                    "competent_department"]
+    list_filter = ["late", "department"]
+    search_fields = ["case__reference", "case__title", "reason"]
+    list_select_related = ["case", "department", "returned_by", "competent_department"]
+    date_hierarchy = "returned_at"
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["case", "department", "submitted_by", "submitted_at", "outcome", "decided_by", "decided_at"]
+    list_filter = ["outcome", "department"]
+    search_fields = ["case__reference", "case__title", "summary"]
+    list_select_related = ["case", "department", "submitted_by", "decided_by"]
+    date_hierarchy = "submitted_at"
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ["original_name", "case", "content_type", "size", "uploaded_by", "uploaded_at"]
+    list_filter = ["content_type"]
+    search_fields = ["case__reference", "original_name", "sha256"]
+    list_select_related = ["case", "uploaded_by"]
+    # The stored name, not a link: files are served only through the API, which checks who sees the case.
+    fields = ["case", "original_name", "content_type", "size", "sha256", "stored_as", "uploaded_by", "uploaded_at"]
+    readonly_fields = ["stored_as"]
+
+    @admin.display(description=_("stored as"))
+    def stored_as(self, attachment):
+        return attachment.file.name
+
+
+class SettlementForm(forms.Form):
+    note = forms.CharField(label=_("Settlement note"), widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+                           max_length=10_000,
+                           help_text=_("Written to each case's history: what was decided about the rule, and why."))
+
+
+@admin.register(RuleDispute)
+class RuleDisputeAdmin(ReadOnlyAdmin):
+    list_display = ["case", "department", "status", "filed_by", "filed_at", "rule_link", "settled_by", "settled_at"]
+    list_filter = ["status", "department"]
+    search_fields = ["case__reference", "case__title", "reason"]
+    list_select_related = ["case", "department", "rule", "rule__case_type", "rule__owner", "filed_by", "settled_by"]
+    date_hierarchy = "filed_at"
+    actions = ["settle_rule_changed", "settle_dismissed"]
+    fields = ["case_link", "rule_link", "department", "filed_by", "filed_at", "reason", "status", "settled_by",
+              "settled_at", "settlement_note"]
+    readonly_fields = ["case_link", "rule_link"]
+    settle_template = "admin/cases/ruledispute/settle.html"
+
+    @admin.display(description=_("case"))
+    def case_link(self, dispute):
+        return case_link(dispute.case)
+
+    @admin.display(description=_("rule"))
+    def rule_link(self, dispute):
+        # The admin edits the rule on its own page (with history) before settling as "rule changed".
+        if dispute.rule is None:
+            return "—"
+        url = reverse("admin:departments_authorityrule_change", args=[dispute.rule_id])
+        return format_html('<a href="{}">{}</a>', url, dispute.rule)
+
+    def has_settle_permission(self, request):
+        return request.user.is_superuser
+
+    @admin.action(description=_("Settle: rule changed"), permissions=["settle"])
+    def settle_rule_changed(self, request, queryset):
+        return self.settle(request, queryset, DisputeStatus.RULE_CHANGED)
+
+    @admin.action(description=_("Settle: dismissed"), permissions=["settle"])
+    def settle_dismissed(self, request, queryset):
+        return self.settle(request, queryset, DisputeStatus.DISMISSED)
+
+    def settle(self, request, queryset, status: str):
+        """Ask for the note on an intermediate page, then settle each open dispute through the service."""
+        form = SettlementForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return self.settlement_page(request, queryset, status, form)
+        settled = 0
+        for dispute in queryset:
+            try:
+                dispute_settle(dispute=dispute, actor=request.user, status=status, note=form.cleaned_data["note"])
+            except Refused as refusal:
+                self.message_user(request, f"{dispute.case.reference}: {refusal.detail}", messages.WARNING)
+            else:
+                settled += 1
+        if settled:
+            self.message_user(request, ngettext("%(count)d dispute settled.", "%(count)d disputes settled.",
+                                                settled) % {"count": settled}, messages.SUCCESS)
+        return None
+
+    def settlement_page(self, request, queryset, status, form):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Settle rule disputes: %(settlement)s") % {"settlement": DisputeStatus(status).label},
+            "opts": self.model._meta,
+            "disputes": queryset.select_related("case", "department", "rule"),
+            "form": form,
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "settlement": DisputeStatus(status).label,
+        }
+        return TemplateResponse(request, self.settle_template, context)

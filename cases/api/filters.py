@@ -1,10 +1,12 @@
-"""Query filters of the case list: status, owner, assignee, overdue, key_task and a free-text q."""
+"""Query filters of the case list (status, owner, assignee, overdue, key_task, q), submissions and disputes."""
 
 import django_filters
 from django.db.models import Q
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from cases.models import OPEN_STATUSES, Case, Status
+from cases.models import OPEN_STATUSES, Case, DisputeStatus, Outcome, RuleDispute, Status, Submission
 from departments.workdays import local_date
 
 
@@ -31,3 +33,39 @@ class CaseFilter(django_filters.FilterSet):
             return cases
         return cases.filter(Q(title__icontains=text) | Q(reference__icontains=text)
                             | Q(applicant_name__icontains=text))
+
+
+PENDING = "pending"
+ALL = "all"
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    """The city office's queue shows what waits for a decision unless asked for decided ones (`?outcome=`)."""
+
+    outcome = django_filters.ChoiceFilter(
+        choices=[(PENDING, _("Waiting for a decision")), *Outcome.choices, (ALL, _("All"))],
+        method="filter_outcome", empty_label=None)
+
+    class Meta:
+        model = Submission
+        fields = ["outcome"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        if not data.get("outcome"):
+            data["outcome"] = PENDING
+        super().__init__(data, *args, **kwargs)
+
+    def filter_outcome(self, submissions, name, value):
+        if value == ALL:
+            return submissions
+        return submissions.filter(outcome="" if value == PENDING else value)
+
+
+class DisputeFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=DisputeStatus.choices)
+    department = django_filters.CharFilter(field_name="department__code")
+
+    class Meta:
+        model = RuleDispute
+        fields = ["status", "department"]

@@ -1,11 +1,30 @@
 """How a case reads in the API, and what each case action takes as input."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.models import Case, CaseEvent, Source, Status
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    DisputeStatus,
+    Outcome,
+    Return,
+    RuleDispute,
+    Source,
+    Status,
+    Submission,
+)
+from cases.services import routing_decision
 from departments.api.fields import ReceivedAtField, code_field, locality_field
 from departments.models import CaseType, Department
+
+# Long enough for a reasoned note or a list of missing documents; a bound keeps a runaway client out.
+MAX_NOTE_LENGTH = 10_000
 
 STATUS_HELP = "A case status code: " + ", ".join(Status.values) + "; empty when not applicable."
 
@@ -21,12 +40,14 @@ class CaseSerializer(serializers.ModelSerializer):
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
     rule = serializers.PrimaryKeyRelatedField(read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
+    legal_basis = serializers.CharField(read_only=True)
 
     class Meta:
         model = Case
         fields = ["reference", "title", "description", "case_type", "locality", "amount", "source",
                   "applicant_name", "applicant_contact", "received_at", "key_task", "status", "owner", "assignee",
-                  "due_date", "overdue", "rule", "triage_reason"]
+                  "due_date", "overdue", "rule", "triage_reason", "version", "accepted_at", "resolved_at", "outcome",
+                  "decision_level", "legal_basis", "supplement_requested_at", "supplement_items", "handover_late"]
         read_only_fields = fields
 
 
@@ -45,17 +66,72 @@ class CaseEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def username_of(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    uploaded_by = username_of()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at", "url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, attachment) -> str:
+        # Through the API, never the storage URL: the download checks who may see the case.
+        path = reverse("api-case-attachment-download", kwargs={
+            "reference": attachment.case.reference, "attachment_id": attachment.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ReturnSerializer(serializers.ModelSerializer):
+    department = code_of()
+    returned_by = username_of()
+    competent_department = code_of(help_text="The unit the rules named when the case was returned; null: none.")
+
+    class Meta:
+        model = Return
+        fields = ["department", "returned_by", "returned_at", "reason", "late", "competent_department"]
+        read_only_fields = fields
+
+
+class CaseSubmissionSerializer(serializers.ModelSerializer):
+    submitted_by = username_of()
+    decided_by = username_of()
+
+    class Meta:
+        model = Submission
+        fields = ["submitted_by", "submitted_at", "summary", "outcome", "decided_by", "decided_at", "decision_note"]
+        read_only_fields = fields
+
+
 class CaseDetailSerializer(CaseSerializer):
     events = CaseEventSerializer(many=True, read_only=True)
     consultations = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    returns = ReturnSerializer(many=True, read_only=True)
+    submissions = CaseSubmissionSerializer(many=True, read_only=True)
+    competent_department = serializers.SerializerMethodField(
+        help_text="Code of the unit the authority rules, applied today, name as owner; null when none or tied.")
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "events", "consultations"]
+        fields = [*CaseSerializer.Meta.fields, "events", "consultations", "attachments", "returns", "submissions",
+                  "competent_department"]
         read_only_fields = fields
 
     def get_consultations(self, case) -> list[dict]:
         # Consultations are not built yet; the key is part of the contract so that clients can rely on it.
         return []
+
+    def get_competent_department(self, case) -> str | None:
+        # The in-memory routing index answers without a query (beyond its generation check).
+        rule = routing_decision(case).rule
+        return rule.owner_code if rule else None
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -74,8 +150,116 @@ class CaseCreateSerializer(serializers.Serializer):
     key_task = serializers.BooleanField(default=False)
 
 
-class CaseRouteSerializer(serializers.Serializer):
+class CaseActionSerializer(serializers.Serializer):
+    """What every case action takes: the case version the client saw, if it wants a stale view refused."""
+
+    version = serializers.IntegerField(
+        source="expected_version", required=False, min_value=1, max_value=2**31 - 1,
+        help_text="The case's `version` as the client last saw it; if the case changed since, 409 case_changed.")
+
+
+def note_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(max_length=MAX_NOTE_LENGTH, **kwargs)
+
+
+def optional_note_field() -> serializers.CharField:
+    return note_field(required=False, allow_blank=True, default="")
+
+
+class CaseRouteSerializer(CaseActionSerializer):
     """`route {to}`: the clerk names the owner of a case waiting in triage."""
 
     to = code_field(Department.objects.all())
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class AssignSerializer(CaseActionSerializer):
+    assignee = serializers.SlugRelatedField(slug_field="username",
+                                            queryset=get_user_model().objects.filter(is_active=True))
+
+
+class ProposeSerializer(CaseActionSerializer):
+    note = note_field()
+
+
+class ResolveSerializer(CaseActionSerializer):
+    note = note_field()
+
+
+class ReturnInputSerializer(CaseActionSerializer):
+    reason = note_field()
+
+
+class DisputeInputSerializer(CaseActionSerializer):
+    reason = note_field(help_text="Why the unit believes the rule giving it this case is wrong.")
+
+
+class TransferSerializer(CaseActionSerializer):
+    to = code_field(Department.objects.all())
+    reason = note_field()
+
+
+class SubmitSerializer(CaseActionSerializer):
+    summary = note_field()
+
+
+class DecideSerializer(CaseActionSerializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = optional_note_field()
+
+
+class RequestSupplementSerializer(CaseActionSerializer):
+    items = note_field(help_text="Everything the applicant must still provide: the law allows one request.")
+
+
+class CompleteSupplementSerializer(CaseActionSerializer):
+    note = optional_note_field()
+
+
+class SubmissionQueueSerializer(serializers.ModelSerializer):
+    """A row of the city office's queue: the matter, who sent it up and how it was decided."""
+
+    case = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    case_title = serializers.CharField(source="case.title", read_only=True)
+    case_version = serializers.IntegerField(source="case.version", read_only=True,
+                                            help_text="Pass it as `version` to `decide`.")
+    decision_level = serializers.CharField(source="case.decision_level", read_only=True)
+    department = code_of()
+    submitted_by = username_of()
+    decided_by = username_of()
+
+    class Meta:
+        model = Submission
+        fields = ["id", "case", "case_title", "case_version", "decision_level", "department", "summary",
+                  "submitted_by", "submitted_at", "outcome", "decided_by", "decided_at", "decision_note"]
+        read_only_fields = fields
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    case = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    rule = serializers.PrimaryKeyRelatedField(read_only=True)
+    department = code_of()
+    filed_by = username_of()
+    settled_by = username_of()
+
+    class Meta:
+        model = RuleDispute
+        fields = ["id", "case", "rule", "department", "filed_by", "filed_at", "reason", "status", "settled_by",
+                  "settled_at", "settlement_note"]
+        read_only_fields = fields
+
+
+SETTLEMENTS = (DisputeStatus.RULE_CHANGED, DisputeStatus.DISMISSED)
+
+
+class DisputeSettleSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTLEMENTS],
+                                     help_text="rule_changed (after editing the rule) or dismissed.")
+    note = note_field()
+
+
+class RefusalSerializer(serializers.Serializer):
+    """The 409 answer: the directive's rule code and a sentence for the person who tried (DESIGN.md §5)."""
+
+    code = serializers.CharField(help_text="not_owner, invalid_transition, within_own_authority, …")
+    detail = serializers.CharField()

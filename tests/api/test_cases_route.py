@@ -4,11 +4,8 @@ from rest_framework.test import APIClient
 from cases.models import CaseEvent, Status
 from departments.models import AuthorityRule, CaseType
 from tests.api.conftest import NON_CLERKS
+from tests.api.test_cases import DETAIL_FIELDS
 from tests.conftest import make_user
-
-DETAIL_FIELDS = {"reference", "title", "description", "case_type", "locality", "amount", "source", "applicant_name",
-                 "applicant_contact", "received_at", "key_task", "status", "owner", "assignee", "due_date", "overdue",
-                 "rule", "triage_reason", "events", "consultations"}
 
 
 def route_url(case):

@@ -1,0 +1,32 @@
+"""The city office's queue of matters submitted to the City Committee (DESIGN.md §1 `Submission`)."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import mixins, viewsets
+from rest_framework.permissions import BasePermission, IsAuthenticated
+
+from cases.api.filters import SubmissionFilter
+from cases.api.serializers import SubmissionQueueSerializer
+from cases.models import Submission
+from cases.services import may_record_decisions
+from cityops.api import AUTHENTICATION_CLASSES
+
+
+class RecordsDecisions(BasePermission):
+    message = _("Only the city office sees the City Committee's queue.")
+
+    def has_permission(self, request, view):
+        return may_record_decisions(request.user)
+
+
+class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Pending submissions, oldest first; `?outcome=` shows decided ones (or `all`)."""
+
+    authentication_classes = AUTHENTICATION_CLASSES
+    permission_classes = [IsAuthenticated, RecordsDecisions]
+    serializer_class = SubmissionQueueSerializer
+    filterset_class = SubmissionFilter
+
+    def get_queryset(self):
+        # Those allowed here see the whole city (selectors.sees_whole_city), so no case is hidden from them.
+        return (Submission.objects.select_related("case", "department", "submitted_by", "decided_by")
+                .order_by("submitted_at", "id"))
