@@ -13,12 +13,25 @@ class Refused(Exception):
         self.payload = payload
 
 
-def records_refusals(attempted: str):
-    """Write a `refused` event on the case (who tried what, and why not) when the service refuses.
+def record_refusal(*, case, actor, refusal: Refused, attempted: str) -> None:
+    """Write a `refused` event on the case (who tried what, and why not), in its own transaction.
 
-    The event is written after the service's own transaction has rolled back, so the refusal is kept
-    while nothing of the refused change is.
+    Called after the refused change has rolled back, so the refusal is kept while nothing of the change is.
     """
+    from cases.models import Case, CaseEvent, EventAction
+
+    with transaction.atomic():
+        # The caller's copy may be stale (that can be why it was refused): record the state as stored.
+        status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).get()
+        CaseEvent.objects.create(
+            case_id=case.pk, actor=actor if actor and actor.is_authenticated else None,
+            action=EventAction.REFUSED, from_status=status, to_status=status, note=refusal.detail,
+            payload={"code": refusal.code, "attempted": attempted, **refusal.payload},
+        )
+
+
+def records_refusals(attempted: str):
+    """Record every `Refused` that the decorated case service raises, then let it propagate."""
 
     def decorate(service):
         @functools.wraps(service)
@@ -26,17 +39,7 @@ def records_refusals(attempted: str):
             try:
                 return service(case=case, actor=actor, **kwargs)
             except Refused as refusal:
-                from cases.models import Case, CaseEvent, EventAction
-
-                with transaction.atomic():
-                    # The caller's copy may be stale (that can be why it was refused): record the state as stored.
-                    status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).get()
-                    CaseEvent.objects.create(
-                        case=case, actor=actor if actor and actor.is_authenticated else None,
-                        action=EventAction.REFUSED, from_status=status, to_status=status,
-                        note=refusal.detail,
-                        payload={"code": refusal.code, "attempted": attempted, **refusal.payload},
-                    )
+                record_refusal(case=case, actor=actor, refusal=refusal, attempted=attempted)
                 raise
 
         return wrapper

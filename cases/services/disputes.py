@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, DisputeStatus, EventAction, RuleDispute
-from cases.refusals import Refused, records_refusals
+from cases.refusals import Refused, record_refusal, records_refusals
 from cases.services.common import locked_case, owner_member, record, require_status, save_case
 from cases.services.handling import RETURNABLE
 
@@ -36,10 +36,18 @@ def dispute_settle(*, dispute: RuleDispute, actor, status: str, note: str) -> Ru
         raise PermissionDenied(_("Only administrators settle rule disputes."))
     if status not in (DisputeStatus.RULE_CHANGED, DisputeStatus.DISMISSED):
         raise ValueError(f"not a settlement: {status}")
+    try:
+        return _settle(dispute=dispute, actor=actor, status=status, note=note)
+    except Refused as refusal:
+        record_refusal(case=dispute.case, actor=actor, refusal=refusal, attempted="settle_dispute")
+        raise
+
+
+def _settle(*, dispute: RuleDispute, actor, status: str, note: str) -> RuleDispute:
     with transaction.atomic():
         dispute = RuleDispute.objects.select_for_update().get(pk=dispute.pk)
         if dispute.status != DisputeStatus.OPEN:
-            raise Refused("invalid_transition", _("This dispute was already settled."))
+            raise Refused("invalid_transition", _("This dispute was already settled."), dispute=dispute.pk)
         dispute.status, dispute.settled_by, dispute.settled_at, dispute.settlement_note = (
             status, actor, timezone.now(), note)
         dispute.save(update_fields=["status", "settled_by", "settled_at", "settlement_note"])

@@ -108,7 +108,9 @@ def case_return(*, case: Case, actor, reason: str, expected_version: int | None 
                 "if you believe the rule is wrong.") % {"basis": decision.rule.legal_basis or f"#{decision.rule.id}"})
         now = timezone.now()
         calendar = get_calendar()
-        held = calendar.working_days_between(local_date(case.handed_over_at or case.received_at), local_date(now))
+        # Arrival on a day off counts from the next working day, like a receipt (DESIGN.md §3).
+        arrived = calendar.working_day_on_or_after(local_date(case.handed_over_at or case.received_at))
+        held = calendar.working_days_between(arrived, local_date(now))
         late = held > settings.RETURN_WITHIN_WORKING_DAYS
         competent_id = decision.rule.owner_id if decision.rule else None
         Return.objects.create(case=case, department_id=staff.department_id, returned_by=actor, returned_at=now,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,6 +54,9 @@ def case_decide(*, case: Case, actor, outcome: str, note: str = "", expected_ver
     sends it back to the owner."""
     if not may_record_decisions(actor):
         raise PermissionDenied(_("Only the city office records the City Committee's decisions."))
+    if outcome not in Outcome.values:
+        # Anything else would settle the case with a meaningless outcome, or leave its submission pending.
+        raise ValidationError({"outcome": _("Choose approved, rejected or rework.")})
     with locked_case(case, expected_version=expected_version) as case:
         require_status(case, [Status.SUBMITTED], _("decided"))
         now = timezone.now()

@@ -28,7 +28,9 @@ def case_request_supplement(*, case: Case, actor, items: str, expected_version: 
                 "request listing everything missing.") % {"date": f"{asked_on:%d/%m/%Y}"})
         now = timezone.now()
         calendar = get_calendar()
-        elapsed = calendar.working_days_between(local_date(case.received_at), local_date(now))
+        # A dossier received on a day off is deemed received the next working day, which is not counted.
+        received = calendar.working_day_on_or_after(local_date(case.received_at))
+        elapsed = calendar.working_days_between(received, local_date(now))
         if elapsed > settings.SUPPLEMENT_WITHIN_WORKING_DAYS:
             raise Refused("supplement_too_late", _(
                 "A supplement must be asked within %(days)s working days of receipt; %(elapsed)s have passed.")

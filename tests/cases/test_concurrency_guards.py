@@ -1,0 +1,184 @@
+"""Two people acting on one case at the same moment (PostgreSQL row locks; STYLE.md §9).
+
+With the version each person saw, exactly one move wins and the other is refused, so nobody's move is
+silently undone. Without it, the row lock still runs the moves one after the other: the outcome is one
+of the orders they could have run in, and every attempt leaves its event.
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection, connections
+
+from cases.models import Case, CaseEvent, EventAction, Return, Status, Submission
+from cases.refusals import Refused
+from cases.services import case_accept, case_assign, case_resolve, case_return, case_submit, case_transfer
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+REPEATS = 5
+OK = "ok"
+
+
+@pytest.fixture(autouse=True)
+def needs_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes all writers; the row-lock race only exists on PostgreSQL")
+
+
+@dataclass(frozen=True)
+class Move:
+    actor: str
+    action: str  # the attempted-action code the service records when it refuses
+    service: Callable
+    event: str
+    fields: Callable = lambda city: {}
+
+
+def accept(actor):
+    return Move(actor, "accept", case_accept, EventAction.ACCEPTED)
+
+
+def assign(actor, assignee):
+    return Move(actor, "assign", case_assign, EventAction.ASSIGNED, lambda city: {"assignee": city.user(assignee)})
+
+
+def return_(actor):
+    return Move(actor, "return", case_return, EventAction.RETURNED, lambda city: {"reason": "Không đúng thẩm quyền"})
+
+
+def transfer(actor):
+    return Move(actor, "transfer", case_transfer, EventAction.TRANSFERRED,
+                lambda city: {"to": city.outsider, "reason": "Chuyển Sở Tài chính"})
+
+
+def resolve(actor):
+    return Move(actor, "resolve", case_resolve, EventAction.RESOLVED, lambda city: {"note": "Cấp phép"})
+
+
+def submit(actor):
+    return Move(actor, "submit", case_submit, EventAction.SUBMITTED, lambda city: {"summary": "Tờ trình"})
+
+
+@dataclass(frozen=True)
+class Race:
+    start: str  # the Stages method that makes the case
+    moves: tuple[Move, Move]
+    # Each possible result: the outcome of each move, and the (status, owner code, assignee) it leaves.
+    with_version: tuple
+    without_version: tuple
+
+
+IN_PROGRESS_WITH_SPECIALIST = (Status.IN_PROGRESS, "sxd", "specialist")
+TRIAGE = (Status.TRIAGE, None, None)
+AT_OUTSIDER = (Status.ROUTED, "stc", None)
+
+RACES = {
+    "accept-vs-return": Race(
+        "misrouted", (accept("specialist"), return_("deputy")),
+        with_version=(((OK, "case_changed"), IN_PROGRESS_WITH_SPECIALIST),
+                      (("case_changed", OK), TRIAGE)),
+        # Accepted then returned; or returned first, and the case is no longer the unit's to accept.
+        without_version=(((OK, OK), TRIAGE),
+                         (("not_owner", OK), TRIAGE)),
+    ),
+    "two-transfers": Race(
+        "misrouted", (transfer("head"), transfer("deputy")),
+        with_version=(((OK, "case_changed"), AT_OUTSIDER),
+                      (("case_changed", OK), AT_OUTSIDER)),
+        without_version=(((OK, "not_owner"), AT_OUTSIDER),
+                         (("not_owner", OK), AT_OUTSIDER)),
+    ),
+    # A department-level matter: resolving wins whatever the order; submitting it is never allowed.
+    "resolve-vs-submit": Race(
+        "in_progress", (resolve("head"), submit("deputy")),
+        with_version=(((OK, "case_changed"), (Status.RESOLVED, "sxd", "specialist")),
+                      ((OK, "within_own_authority"), (Status.RESOLVED, "sxd", "specialist"))),
+        without_version=(((OK, "invalid_transition"), (Status.RESOLVED, "sxd", "specialist")),
+                         ((OK, "within_own_authority"), (Status.RESOLVED, "sxd", "specialist"))),
+    ),
+    # A city-level matter: submitting wins whatever the order; resolving it is never allowed.
+    "submit-vs-resolve": Race(
+        "city_level_in_progress", (submit("head"), resolve("deputy")),
+        with_version=(((OK, "case_changed"), (Status.SUBMITTED, "sxd", "specialist")),
+                      ((OK, "invalid_transition"), (Status.SUBMITTED, "sxd", "specialist"))),
+        without_version=(((OK, "invalid_transition"), (Status.SUBMITTED, "sxd", "specialist")),),
+    ),
+    "accept-vs-assign": Race(
+        "routed", (accept("specialist"), assign("head", "deputy")),
+        with_version=(((OK, "case_changed"), IN_PROGRESS_WITH_SPECIALIST),
+                      (("case_changed", OK), (Status.IN_PROGRESS, "sxd", "deputy"))),
+        # Accepted then reassigned; or assigned first, and there is nothing left to accept.
+        without_version=(((OK, OK), (Status.IN_PROGRESS, "sxd", "deputy")),
+                         (("invalid_transition", OK), (Status.IN_PROGRESS, "sxd", "deputy"))),
+    ),
+}
+
+
+def run_race(city, case, moves, *, with_version):
+    """Each move in its own thread, released together; returns each move's outcome (OK or the refusal code)."""
+    start = threading.Barrier(len(moves))
+    outcomes, errors = [None] * len(moves), []
+
+    def act(index, move):
+        try:
+            # The version this person saw when they opened the case, before anyone acted.
+            seen = Case.objects.values_list("version", flat=True).get(pk=case.pk) if with_version else None
+            start.wait(timeout=30)
+            move.service(case=case, actor=city.user(move.actor), expected_version=seen, **move.fields(city))
+            outcomes[index] = OK
+        except Refused as refusal:
+            outcomes[index] = refusal.code
+        except Exception as error:  # reported below; a thread's exception is otherwise lost
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act, args=(i, move)) for i, move in enumerate(moves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    return tuple(outcomes)
+
+
+def state_of(case):
+    case.refresh_from_db()
+    return (case.status, case.owner.code if case.owner else None,
+            case.assignee.username if case.assignee else None)
+
+
+def assert_events_tell_what_happened(city, case, moves, outcomes, after_id):
+    """Every attempt left exactly one event: its success, or its refusal with the actor and the code."""
+    events = list(CaseEvent.objects.filter(case=case, id__gt=after_id))
+    assert len(events) == len(moves)
+    told = {(e.actor.username, e.action, e.payload.get("code"), e.payload.get("attempted")) for e in events}
+    expected = {(m.actor, m.event, None, None) if outcome == OK else (m.actor, EventAction.REFUSED, outcome, m.action)
+                for m, outcome in zip(moves, outcomes, strict=True)}
+    assert told == expected
+
+
+@pytest.mark.parametrize("repeat", range(REPEATS))
+@pytest.mark.parametrize("name", RACES)
+@pytest.mark.parametrize("with_version", [True, False], ids=["with-version", "without-version"])
+def test_race(city, stages, name, with_version, repeat):
+    race = RACES[name]
+    case = getattr(stages, race.start)()
+    version, last = case.version, CaseEvent.objects.filter(case=case).order_by("-id").first().pk
+
+    outcomes = run_race(city, case, race.moves, with_version=with_version)
+
+    results = dict(race.with_version if with_version else race.without_version)
+    assert outcomes in results, f"{outcomes} is not a result the moves could have had in some order"
+    if with_version:
+        assert outcomes.count(OK) == 1
+    assert state_of(case) == results[outcomes]
+    succeeded = [m for m, outcome in zip(race.moves, outcomes, strict=True) if outcome == OK]
+    assert case.version == version + len(succeeded)
+    assert Return.objects.filter(case=case).count() == sum(m.action == "return" for m in succeeded)
+    assert Submission.objects.filter(case=case).count() == sum(m.action == "submit" for m in succeeded)
+    assert_events_tell_what_happened(city, case, race.moves, outcomes, last)
