@@ -48,11 +48,26 @@ class CaseQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
-    def overdue(self, today=None):
+    @staticmethod
+    def _overdue_condition(today=None) -> Q:
+        # Open and past the end of the due day, local time; the same test as Case.is_overdue.
         from departments.workdays import local_date
 
-        today = today or local_date(timezone.now())
-        return self.open().filter(due_date__lt=today)
+        return Q(status__in=OPEN_STATUSES, due_date__lt=today or local_date(timezone.now()))
+
+    def overdue(self, today=None):
+        return self.filter(self._overdue_condition(today))
+
+    def not_overdue(self, today=None):
+        return self.exclude(self._overdue_condition(today))
+
+    def search(self, text: str):
+        """Cases whose title, reference or applicant contains `text` (case-insensitive)."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(title__icontains=text) | Q(reference__icontains=text)
+                           | Q(applicant_name__icontains=text))
 
     def key_tasks_first(self):
         return self.order_by("-key_task", "due_date", "-received_at", "-id")

@@ -31,7 +31,8 @@ class Department(models.Model):
         "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     national_id = models.CharField(
-        _("national identifier"), max_length=32, blank=True, help_text=_("The unit's national identifier, used in dossier codes.")
+        _("national identifier"), max_length=32, blank=True,
+        help_text=_("The unit's national identifier, used in dossier codes."),
     )
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)

@@ -12,7 +12,6 @@ rules' generation counter moves (see `generations`), so a decision costs no quer
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -136,26 +135,12 @@ class RoutingIndex:
         return Decision(rule=winner)
 
 
-_lock = threading.Lock()
-_cached: tuple[str, RoutingIndex] | None = None
+_index = generations.GenerationCache(generations.RULES, RoutingIndex.from_database)
 
 
 def get_index(tokens: dict[str, str] | None = None) -> RoutingIndex:
-    """This process's index, rebuilt only when some process has changed a rule since it was built.
-
-    `tokens` (from `generations.current_all()`) spares the query when the caller has just read them.
-    """
-    global _cached
-    # Read the generation before the rules: a change committed in between only causes one extra rebuild.
-    generation = (tokens.get(generations.RULES, "") if tokens is not None
-                  else generations.current(generations.RULES))
-    cached = _cached
-    if cached is not None and cached[0] == generation:
-        return cached[1]
-    index = RoutingIndex.from_database()
-    with _lock:
-        _cached = (generation, index)
-    return index
+    """This process's index, rebuilt only when some process has changed a rule since it was built."""
+    return _index.get(tokens)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ non-working day is deemed made on the next working day.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -86,27 +85,18 @@ class WorkingCalendar:
         return count
 
 
-_cache_lock = threading.Lock()
-_cached: tuple[str, WorkingCalendar] | None = None
+def _build_calendar() -> WorkingCalendar:
+    from departments.models import CalendarDay
+
+    return WorkingCalendar(dict(CalendarDay.objects.values_list("date", "kind")))
+
+
+_calendar = generations.GenerationCache(generations.CALENDAR, _build_calendar)
 
 
 def get_calendar(tokens: dict[str, str] | None = None) -> WorkingCalendar:
-    """The current calendar, rebuilt in this process only when an admin has changed an override.
-
-    `tokens` (from `generations.current_all()`) spares the query when the caller has just read them.
-    """
-    global _cached
-    generation = (tokens.get(generations.CALENDAR, "") if tokens is not None
-                  else generations.current(generations.CALENDAR))
-    cached = _cached
-    if cached is not None and cached[0] == generation:
-        return cached[1]
-    from departments.models import CalendarDay
-
-    calendar = WorkingCalendar(dict(CalendarDay.objects.values_list("date", "kind")))
-    with _cache_lock:
-        _cached = (generation, calendar)
-    return calendar
+    """The current calendar, rebuilt in this process only when an admin has changed an override."""
+    return _calendar.get(tokens)
 
 
 def local_zone() -> ZoneInfo:

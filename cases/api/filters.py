@@ -1,13 +1,10 @@
 """Query filters of the case list (status, owner, assignee, overdue, key_task, q), submissions and disputes."""
 
 import django_filters
-from django.db.models import Q
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import OPEN_STATUSES, Case, DisputeStatus, Outcome, RuleDispute, Status, Submission
-from departments.workdays import local_date
+from cases.models import Case, DisputeStatus, Outcome, RuleDispute, Status, Submission
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -23,16 +20,10 @@ class CaseFilter(django_filters.FilterSet):
         fields = ["status", "owner", "assignee", "overdue", "key_task", "q"]
 
     def filter_overdue(self, cases, name, value):
-        # Same test as Case.is_overdue: open and due before today, local time.
-        late = {"status__in": OPEN_STATUSES, "due_date__lt": local_date(timezone.now())}
-        return cases.filter(**late) if value else cases.exclude(**late)
+        return cases.overdue() if value else cases.not_overdue()
 
     def filter_text(self, cases, name, value):
-        text = value.strip()
-        if not text:
-            return cases
-        return cases.filter(Q(title__icontains=text) | Q(reference__icontains=text)
-                            | Q(applicant_name__icontains=text))
+        return cases.search(value)
 
 
 PENDING = "pending"
