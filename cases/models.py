@@ -182,6 +182,11 @@ class EventAction(models.TextChoices):
     DISPUTE_FILED = "dispute_filed", _("Rule dispute filed")
     DISPUTE_SETTLED = "dispute_settled", _("Rule dispute settled")
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    CONSULTED = "consulted", _("Opinions requested")
+    CONSULTATION_ASSIGNED = "consultation_assigned", _("Consultation assigned")
+    CONSULTATION_ANSWERED = "consultation_answered", _("Opinion given")
+    DEEMED_AGREED = "deemed_agreed", _("Deemed to agree after silence")
+    RECONCILED = "reconciled", _("Disagreement reconciled")
     REFUSED = "refused", _("Refused")
 
 
@@ -354,3 +359,85 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ConsultationStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for an answer")
+    ANSWERED = "answered", _("Answered")
+    DEEMED_AGREED = "deemed_agreed", _("Deemed to agree (no answer by the deadline)")
+
+
+class Position(models.TextChoices):
+    AGREE = "agree", _("Agree")
+    AGREE_WITH_COMMENTS = "agree_with_comments", _("Agree with comments")
+    DISAGREE = "disagree", _("Disagree")
+    NOT_COMPETENT = "not_competent", _("Not within our functions")
+
+
+class Consultation(models.Model):
+    """The owner's request to another department for its opinion, with its own deadline (DESIGN.md §2 rule 6)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
+    department = models.ForeignKey(Department, verbose_name=_("consulted unit"), on_delete=models.PROTECT,
+                                   related_name="consultations")
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    required = models.BooleanField(_("required by the rule"), default=False)
+    question = models.TextField(_("question"))
+    justification = models.TextField(_("why this unit"), blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    due_date = models.DateField(_("due date"))
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="assigned_consultations")
+    status = models.CharField(_("status"), max_length=20, choices=ConsultationStatus.choices,
+                              default=ConsultationStatus.OPEN)
+    position = models.CharField(_("position"), max_length=30, choices=Position.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("answered by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_late = models.BooleanField(_("answered late"), null=True, blank=True)
+    deemed_agreed_at = models.DateTimeField(_("deemed to agree at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        indexes = [models.Index(fields=["department", "status", "due_date"])]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "department"], condition=Q(status="open"),
+                                    name="one_open_consultation_per_case_and_unit"),
+            models.UniqueConstraint(fields=["case", "department", "round"], name="one_consultation_per_round"),
+            models.CheckConstraint(condition=~Q(status="answered") | ~Q(position=""),
+                                   name="consultation_answer_has_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department_id} #{self.round}"
+
+    @property
+    def is_overdue(self) -> bool:
+        from departments.workdays import local_date
+
+        return self.status == ConsultationStatus.OPEN and self.due_date < local_date(timezone.now())
+
+
+class Reconciliation(models.Model):
+    """How the owner's head settled a disagreement before submitting (directive: thống nhất trước khi trình)."""
+
+    consultation = models.OneToOneField(Consultation, on_delete=models.PROTECT, related_name="reconciliation")
+    note = models.TextField(_("how it was settled"))
+    settled_on = models.DateField(_("settled on"))
+    attachment = models.ForeignKey(Attachment, verbose_name=_("attachment"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reconciliation")
+        verbose_name_plural = _("reconciliations")
+
+    def __str__(self) -> str:
+        return f"{self.consultation_id} {self.settled_on.isoformat()}"

@@ -1,8 +1,8 @@
 """Who sees which cases (DESIGN.md §2 rule 4). Every list, detail, export and API view starts here."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from cases.models import Case, Status
+from cases.models import Case, Consultation, Status
 from departments.models import Role
 
 
@@ -34,11 +34,13 @@ def cases_visible_to(user) -> QuerySet[Case]:
     staff = staff_of(user)
     if staff is None:
         return cases.none()
+    # Consulted departments read the case to answer (rule 4: read-only, enforced by the services).
+    mine = Q(owner_id=staff.department_id) | Exists(
+        Consultation.objects.filter(case_id=OuterRef("pk"), department_id=staff.department_id))
     if staff.role == Role.CLERK:
         # The intake desk sees what it received and the triage queue it works from.
-        return cases.filter(Q(owner_id=staff.department_id) | Q(receiving_unit_id=staff.department_id)
-                            | Q(status=Status.TRIAGE))
-    return cases.filter(owner_id=staff.department_id)
+        mine |= Q(receiving_unit_id=staff.department_id) | Q(status=Status.TRIAGE)
+    return cases.filter(mine)
 
 
 def department_queue(user) -> QuerySet[Case]:

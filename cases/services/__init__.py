@@ -6,6 +6,13 @@ API, the admin and commands call these; nothing else writes a case's status, own
 """
 
 from cases.services.attachments import attachment_add
+from cases.services.consultations import (
+    case_consult,
+    case_reconcile,
+    consultation_assign,
+    consultation_respond,
+    deem_silent_consultations_agreed,
+)
 from cases.services.disputes import case_dispute, dispute_settle, open_disputes
 from cases.services.handling import (
     case_accept,
@@ -26,6 +33,11 @@ __all__ = [
     "case_accept",
     "case_assign",
     "case_complete_supplement",
+    "case_consult",
+    "case_reconcile",
+    "consultation_assign",
+    "consultation_respond",
+    "deem_silent_consultations_agreed",
     "case_create",
     "case_decide",
     "case_dispute",

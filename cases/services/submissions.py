@@ -10,12 +10,14 @@ from cases.models import Case, EventAction, Outcome, Status, Submission
 from cases.refusals import Refused, records_refusals
 from cases.selectors import staff_of
 from cases.services.common import LEAD_ROLES, locked_case, owner_member, record, require_status, save_case
+from cases.services.consultations import consultation_gates
 from cases.services.handling import is_city_level
 from departments.models import Role
 
 
 def submission_gates(case: Case) -> None:
-    """Checks that must pass before a matter goes up; consultations add theirs here (rule 7)."""
+    """Checks that must pass before a matter goes up (DESIGN.md §2 rule 7)."""
+    consultation_gates(case)
 
 
 @records_refusals("submit")

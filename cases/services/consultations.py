@@ -1,0 +1,268 @@
+"""Consultations between departments and agreement before submission (DESIGN.md §2 rules 6 and 7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import (
+    Attachment,
+    Case,
+    Consultation,
+    ConsultationStatus,
+    DisputeStatus,
+    EventAction,
+    Position,
+    Reconciliation,
+    RuleDispute,
+    Status,
+)
+from cases.refusals import Refused, record_refusal, records_refusals
+from cases.selectors import staff_of
+from cases.services.common import (
+    HANDLER_ROLES,
+    LEAD_ROLES,
+    locked_case,
+    owner_member,
+    record,
+    require_status,
+    save_case,
+)
+from departments.models import Department, Staff
+from departments.workdays import get_calendar, local_date
+
+
+def consultation_days(case: Case) -> int:
+    """The rule's consultation days, else the case type's, else DEFAULT_CONSULTATION_DAYS (DESIGN.md §3)."""
+    return (case.rule_snapshot.get("consultation_days") or case.case_type.consultation_days
+            or settings.DEFAULT_CONSULTATION_DAYS)
+
+
+def required_consultee_codes(case: Case) -> list[str]:
+    return list(case.rule_snapshot.get("required_consultees", ()))
+
+
+@records_refusals("consult")
+def case_consult(*, case: Case, actor, departments: list[Department], question: str, justification: str = "",
+                 expected_version: int | None = None) -> list[Consultation]:
+    """Ask departments for their opinion; each gets its own deadline while the case's own keeps running.
+
+    The rule's required consultees come first; any other unit needs a written justification and is
+    counted as non-required (`justification_required`). At most MAX_CONSULT_ROUNDS rounds per unit
+    (`max_rounds_exceeded`), and one open request per unit at a time (`consultation_open`).
+    """
+    if not departments:
+        raise ValidationError({"departments": _("Choose at least one department to consult.")})
+    with locked_case(case, expected_version=expected_version) as case:
+        owner_member(case, actor)
+        require_status(case, [Status.IN_PROGRESS], _("sent for consultation"))
+        if any(unit.pk == case.owner_id for unit in departments):
+            raise ValidationError({"departments": _("A department does not consult itself.")})
+        required = set(required_consultee_codes(case))
+        extra = [unit for unit in departments if unit.code not in required]
+        if extra and not justification.strip():
+            raise Refused("justification_required", _(
+                "Not among the consultees the rule requires: %(units)s. Say in writing why this case needs "
+                "their opinion.") % {"units": ", ".join(unit.name for unit in extra)},
+                departments=[unit.code for unit in extra])
+        unit_ids = [unit.pk for unit in departments]
+        existing = Consultation.objects.filter(case=case, department_id__in=unit_ids)
+        open_units = set(existing.filter(status=ConsultationStatus.OPEN).values_list("department_id", flat=True))
+        if open_units:
+            names = [unit.name for unit in departments if unit.pk in open_units]
+            raise Refused("consultation_open", _(
+                "Not yet answered the previous request: %(units)s. Ask a new round after the answer.")
+                % {"units": ", ".join(names)}, departments=[u.code for u in departments if u.pk in open_units])
+        rounds = dict(existing.values("department_id").annotate(last=Max("round")).values_list("department_id", "last"))
+        exhausted = [unit for unit in departments if rounds.get(unit.pk, 0) >= settings.MAX_CONSULT_ROUNDS]
+        if exhausted:
+            raise Refused("max_rounds_exceeded", _(
+                "Already consulted %(rounds)s times on this case: %(units)s. Consultation must not drag the "
+                "case out.") % {"units": ", ".join(u.name for u in exhausted), "rounds": settings.MAX_CONSULT_ROUNDS},
+                departments=[unit.code for unit in exhausted])
+        now = timezone.now()
+        due = get_calendar().due_date(local_date(now), consultation_days(case))
+        consultations = Consultation.objects.bulk_create([
+            Consultation(case=case, department=unit, round=rounds.get(unit.pk, 0) + 1, required=unit.code in required,
+                         question=question, justification="" if unit.code in required else justification,
+                         requested_by=actor, requested_at=now, due_date=due)
+            for unit in departments
+        ])
+        save_case(case)
+        record(case, actor, EventAction.CONSULTED, from_status=case.status, note=question,
+               consultations=[{"id": c.pk, "department": c.department.code, "round": c.round,
+                               "required": c.required} for c in consultations], due_date=due.isoformat())
+    return consultations
+
+
+def consulted_member(consultation: Consultation, actor, *, roles=HANDLER_ROLES) -> Staff:
+    staff = staff_of(actor)
+    if staff is None or staff.department_id != consultation.department_id:
+        raise Refused("not_owner", _("Only the consulted department answers this request."),
+                      consultation=consultation.pk)
+    if staff.role not in roles:
+        raise PermissionDenied(_("Only the head or a deputy head of the department may do this.")
+                               if roles == LEAD_ROLES else _("Your role does not handle cases."))
+    return staff
+
+
+def _recording_refusals(consultation: Consultation, actor, attempted: str, action):
+    try:
+        return action()
+    except Refused as refusal:
+        record_refusal(case=consultation.case, actor=actor, refusal=refusal, attempted=attempted)
+        raise
+
+
+def consultation_assign(*, consultation: Consultation, actor, assignee) -> Consultation:
+    """The consulted unit's head names the one person who prepares its answer."""
+
+    def assign():
+        with transaction.atomic():
+            current = Consultation.objects.select_for_update().select_related("case").get(pk=consultation.pk)
+            consulted_member(current, actor, roles=LEAD_ROLES)
+            if current.status != ConsultationStatus.OPEN:
+                raise Refused("invalid_transition", _("This consultation is no longer open."),
+                              consultation=current.pk)
+            if not Staff.objects.filter(user=assignee, department_id=current.department_id,
+                                        role__in=HANDLER_ROLES).exists():
+                raise ValidationError({"assignee": _("%(user)s does not handle cases in %(unit)s.")
+                                       % {"user": assignee.username, "unit": current.department.name}})
+            previous = current.assignee
+            current.assignee = assignee
+            current.save(update_fields=["assignee"])
+            record(current.case, actor, EventAction.CONSULTATION_ASSIGNED, from_status=current.case.status,
+                   consultation=current.pk, previous=previous.username if previous else None,
+                   assignee=assignee.username)
+            return current
+
+    return _recording_refusals(consultation, actor, "assign_consultation", assign)
+
+
+def consultation_respond(*, consultation: Consultation, actor, position: str, comment: str = "") -> Consultation:
+    """The consulted unit answers. `disagree` needs its reasons; `not_competent` opens a rule dispute."""
+    if position not in Position.values:
+        raise ValidationError({"position": _("Choose agree, agree with comments, disagree or not competent.")})
+    if position in (Position.DISAGREE, Position.NOT_COMPETENT, Position.AGREE_WITH_COMMENTS) and not comment.strip():
+        raise ValidationError({"comment": _("Give your comments or reasons.")})
+
+    def respond():
+        with transaction.atomic():
+            current = Consultation.objects.select_for_update().select_related("case").get(pk=consultation.pk)
+            staff = consulted_member(current, actor)
+            if current.status == ConsultationStatus.ANSWERED:
+                raise Refused("invalid_transition", _("This consultation was already answered."),
+                              consultation=current.pk)
+            now = timezone.now()
+            # A late answer still counts (it replaces the presumed agreement) but stays late in the figures.
+            current.status, current.position, current.comment = ConsultationStatus.ANSWERED, position, comment
+            current.answered_by, current.answered_at = actor, now
+            current.answered_late = local_date(now) > current.due_date
+            current.save(update_fields=["status", "position", "comment", "answered_by", "answered_at",
+                                        "answered_late"])
+            case = current.case
+            if position == Position.NOT_COMPETENT and not RuleDispute.objects.filter(
+                    case=case, department_id=staff.department_id, status=DisputeStatus.OPEN).exists():
+                RuleDispute.objects.create(case=case, rule_id=case.rule_id, department_id=staff.department_id,
+                                           filed_by=actor, reason=comment)
+            record(case, actor, EventAction.CONSULTATION_ANSWERED, from_status=case.status, note=comment,
+                   from_department_id=staff.department_id, consultation=current.pk, position=position,
+                   late=current.answered_late)
+            return current
+
+    return _recording_refusals(consultation, actor, "respond", respond)
+
+
+def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None) -> int:
+    """Required consultations unanswered past their deadline become `deemed_agreed` (DESIGN.md §3, Silence).
+
+    Set-based, safe to run twice: the UPDATE re-checks `status = open` itself, and events are written only
+    for the rows this run changed. `cases` limits it to some cases (the submission gate); the periodic
+    sweep passes none.
+    """
+    if not settings.CONSULTATION_SILENCE_MEANS_AGREEMENT:
+        return 0
+    today = today or local_date(timezone.now())
+    silent = Consultation.objects.filter(status=ConsultationStatus.OPEN, required=True, due_date__lt=today)
+    if cases is not None:
+        silent = silent.filter(case__in=cases)
+    with transaction.atomic():
+        ids = list(silent.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        if not ids:
+            return 0
+        now = timezone.now()
+        Consultation.objects.filter(pk__in=ids, status=ConsultationStatus.OPEN).update(
+            status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
+        from cases.models import CaseEvent
+
+        CaseEvent.objects.bulk_create([
+            CaseEvent(case_id=case_id, actor=None, at=now, action=EventAction.DEEMED_AGREED, from_status=status,
+                      to_status=status, from_department_id=department_id,
+                      payload={"consultation": pk, "due_date": due.isoformat()})
+            for pk, case_id, status, department_id, due in Consultation.objects.filter(pk__in=ids).values_list(
+                "pk", "case_id", "case__status", "department_id", "due_date")
+        ])
+    return len(ids)
+
+
+def latest_consultations(case: Case) -> dict[int, Consultation]:
+    """Each consulted unit's latest round on this case."""
+    latest: dict[int, Consultation] = {}
+    for consultation in case.consultations.select_related("department").order_by("round", "id"):
+        latest[consultation.department_id] = consultation
+    return latest
+
+
+def consultation_gates(case: Case) -> None:
+    """Agree before you submit (DESIGN.md §2 rule 7)."""
+    deem_silent_consultations_agreed(cases=[case.pk])
+    latest = latest_consultations(case)
+    by_code = {c.department.code: c for c in latest.values()}
+    pending = [code for code in required_consultee_codes(case)
+               if code not in by_code or by_code[code].status == ConsultationStatus.OPEN]
+    if pending:
+        names = dict(Department.objects.filter(code__in=pending).values_list("code", "name"))
+        raise Refused("consultations_pending", _(
+            "The rule requires opinions that have not been given yet (nor deemed given): %(units)s.")
+            % {"units": ", ".join(names.get(code, code) for code in pending)}, departments=pending)
+    unreconciled = [c for c in latest.values() if c.position == Position.DISAGREE
+                    and not Reconciliation.objects.filter(consultation=c).exists()]
+    if unreconciled:
+        raise Refused("unresolved_disagreement", _(
+            "Disagreements without a recorded settlement by your department's head: %(units)s.")
+            % {"units": ", ".join(c.department.name for c in unreconciled)},
+            consultations=[c.pk for c in unreconciled])
+
+
+@records_refusals("reconcile")
+def case_reconcile(*, case: Case, actor, consultation: Consultation, note: str, settled_on: dt.date | None = None,
+                   attachment: Attachment | None = None, expected_version: int | None = None) -> Reconciliation:
+    """The owner's head or deputy records how a disagreement was settled (note, date, optional attachment)."""
+    with locked_case(case, expected_version=expected_version) as case:
+        owner_member(case, actor, roles=LEAD_ROLES)
+        require_status(case, [Status.IN_PROGRESS], _("reconciled"))
+        if consultation.case_id != case.pk:
+            raise ValidationError({"consultation": _("This consultation belongs to another case.")})
+        if consultation.position != Position.DISAGREE:
+            raise ValidationError({"consultation": _("Only a disagreement needs a reconciliation.")})
+        if Reconciliation.objects.filter(consultation=consultation).exists():
+            raise ValidationError({"consultation": _("This disagreement was already reconciled.")})
+        if attachment is not None and attachment.case_id != case.pk:
+            raise ValidationError({"attachment": _("The attachment belongs to another case.")})
+        today = local_date(timezone.now())
+        settled_on = settled_on or today
+        if settled_on > today:
+            raise ValidationError({"settled_on": _("The settlement date cannot be in the future.")})
+        reconciliation = Reconciliation.objects.create(consultation=consultation, note=note, settled_on=settled_on,
+                                                       attachment=attachment, recorded_by=actor)
+        save_case(case)
+        record(case, actor, EventAction.RECONCILED, from_status=case.status, note=note,
+               consultation=consultation.pk, settled_on=settled_on.isoformat(),
+               attachment=attachment.pk if attachment else None)
+    return reconciliation
