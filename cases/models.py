@@ -380,6 +380,9 @@ class Consultation(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
     department = models.ForeignKey(Department, verbose_name=_("consulted unit"), on_delete=models.PROTECT,
                                    related_name="consultations")
+    # The owner when it asked: the figures stay with the unit that consulted, even after a transfer.
+    requesting_department = models.ForeignKey(Department, verbose_name=_("requesting unit"),
+                                              on_delete=models.PROTECT, related_name="requested_consultations")
     round = models.PositiveSmallIntegerField(_("round"), default=1)
     required = models.BooleanField(_("required by the rule"), default=False)
     question = models.TextField(_("question"))
@@ -398,6 +401,8 @@ class Consultation(models.Model):
                                     on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     answered_late = models.BooleanField(_("answered late"), null=True, blank=True)
+    # Fixed when the answer comes, so later calendar edits don't rewrite the unit's record.
+    answer_working_days = models.PositiveSmallIntegerField(_("answer time (working days)"), null=True, blank=True)
     deemed_agreed_at = models.DateTimeField(_("deemed to agree at"), null=True, blank=True)
 
     class Meta:

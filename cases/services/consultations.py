@@ -89,7 +89,7 @@ def case_consult(*, case: Case, actor, departments: list[Department], question: 
         now = timezone.now()
         due = get_calendar().due_date(local_date(now), consultation_days(case))
         consultations = Consultation.objects.bulk_create([
-            Consultation(case=case, department=unit, round=rounds.get(unit.pk, 0) + 1, required=unit.code in required,
+            Consultation(case=case, department=unit, requesting_department_id=case.owner_id, round=rounds.get(unit.pk, 0) + 1, required=unit.code in required,
                          question=question, justification="" if unit.code in required else justification,
                          requested_by=actor, requested_at=now, due_date=due)
             for unit in departments
@@ -164,8 +164,10 @@ def consultation_respond(*, consultation: Consultation, actor, position: str, co
             current.status, current.position, current.comment = ConsultationStatus.ANSWERED, position, comment
             current.answered_by, current.answered_at = actor, now
             current.answered_late = local_date(now) > current.due_date
+            current.answer_working_days = get_calendar().working_days_between(
+                local_date(current.requested_at), local_date(now))
             current.save(update_fields=["status", "position", "comment", "answered_by", "answered_at",
-                                        "answered_late"])
+                                        "answered_late", "answer_working_days"])
             case = current.case
             if position == Position.NOT_COMPETENT and not RuleDispute.objects.filter(
                     case=case, department_id=staff.department_id, status=DisputeStatus.OPEN).exists():
