@@ -89,8 +89,9 @@ def case_consult(*, case: Case, actor, departments: list[Department], question: 
         now = timezone.now()
         due = get_calendar().due_date(local_date(now), consultation_days(case))
         consultations = Consultation.objects.bulk_create([
-            Consultation(case=case, department=unit, requesting_department_id=case.owner_id, round=rounds.get(unit.pk, 0) + 1, required=unit.code in required,
-                         question=question, justification="" if unit.code in required else justification,
+            Consultation(case=case, department=unit, requesting_department_id=case.owner_id,
+                         round=rounds.get(unit.pk, 0) + 1, required=unit.code in required, question=question,
+                         justification="" if unit.code in required else justification,
                          requested_by=actor, requested_at=now, due_date=due)
             for unit in departments
         ])
@@ -249,6 +250,8 @@ def case_reconcile(*, case: Case, actor, consultation: Consultation, note: str, 
     with locked_case(case, expected_version=expected_version) as case:
         owner_member(case, actor, roles=LEAD_ROLES)
         require_status(case, [Status.IN_PROGRESS], _("reconciled"))
+        # The caller's copy may predate the answer; judge the answer as stored.
+        consultation = Consultation.objects.get(pk=consultation.pk)
         if consultation.case_id != case.pk:
             raise ValidationError({"consultation": _("This consultation belongs to another case.")})
         if consultation.position != Position.DISAGREE:

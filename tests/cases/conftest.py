@@ -247,3 +247,105 @@ ACTIONS = {
     "attachment_add": ActionSpec(attachment_add, Stages.routed, lambda city: {"upload": pdf_upload()},
                                  EventAction.ATTACHMENT_ADDED, Status.ROUTED, versioned=False),
 }
+
+
+# --- Consultations (issue 4) ----------------------------------------------------------------------------
+# Imports stay local below so that this block only adds to the module.
+
+
+@pytest.fixture
+def appraisal_type(city):
+    """A city-level matter of the owner whose rule requires the consulted department's opinion in 3 working
+    days (the type's own 4 days are the fallback); the outsider department is not a required consultee."""
+    kind = CaseType.objects.create(code="project-appraisal", name="Thẩm định báo cáo nghiên cứu khả thi dự án",
+                                   processing_days=15, consultation_days=4)
+    rule = AuthorityRule.objects.create(case_type=kind, owner=city.owner, decision_level=DecisionLevel.CITY_COMMITTEE,
+                                        consultation_days=3, legal_basis="Luật Xây dựng 2014, Điều 57")
+    rule.required_consultees.set([city.consulted])
+    return kind
+
+
+# The handler who answers for each unit in the shared city.
+ANSWERER = {"sxd": "specialist", "snnmt": "consulted_specialist", "stc": "outsider_specialist"}
+
+
+class Consulting:
+    """Brings an appraisal case through consultation rounds with the services, as the people of the city."""
+
+    def __init__(self, city, stages, appraisal_type):
+        self.city, self.stages, self.kind = city, stages, appraisal_type
+
+    def case(self, **fields):
+        """An in-progress appraisal case of the owner, assigned to its specialist."""
+        return self.stages.in_progress(case_type=self.kind, **fields)
+
+    def ask(self, case, *units, actor="specialist", justification="", question="Đề nghị cho ý kiến thẩm định"):
+        from cases.services import case_consult
+
+        return case_consult(case=case, actor=self.city.user(actor), departments=list(units or [self.city.consulted]),
+                            question=question, justification=justification)
+
+    def ask_outsider(self, case, **kwargs):
+        return self.ask(case, self.city.outsider, justification="Dự án sử dụng vốn ngân sách thành phố", **kwargs)
+
+    def answer(self, consultation, position="agree", comment="", actor=None):
+        from cases.services import consultation_respond
+
+        actor = actor or ANSWERER[consultation.department.code]
+        return consultation_respond(consultation=consultation, actor=self.city.user(actor), position=position,
+                                    comment=comment)
+
+    def disagree(self, consultation, comment="Chưa đánh giá tác động môi trường"):
+        return self.answer(consultation, "disagree", comment)
+
+
+@pytest.fixture
+def consulting(city, stages, appraisal_type):
+    return Consulting(city, stages, appraisal_type)
+
+
+def consultation_footprint(case) -> dict:
+    """What a refused or invalid consultation move must not change, beside the case itself."""
+    from cases.models import Consultation, Reconciliation
+
+    return {
+        "consultations": list(Consultation.objects.filter(case=case).order_by("id").values()),
+        "reconciliations": list(Reconciliation.objects.filter(consultation__case=case).order_by("id").values()),
+        "disputes": list(RuleDispute.objects.filter(case=case).order_by("id").values()),
+    }
+
+
+def _on_case(service, kwargs):
+    """The case a consultation service acts on, and the service called the way assert_refused calls it."""
+    if "case" in kwargs:
+        return kwargs["case"], service, kwargs
+    return kwargs["consultation"].case, (lambda *, case, **rest: service(**rest)), kwargs
+
+
+def assert_consult_refused(service, *, code: str, attempted: str, **kwargs) -> Refused:
+    """assert_refused for the consultation services (which may name only a consultation): the refusal is
+    recorded on the case, and no consultation, reconciliation or dispute changes."""
+    case, call, kwargs = _on_case(service, kwargs)
+    before = consultation_footprint(case)
+    refusal = assert_refused(call, code=code, attempted=attempted, **{**kwargs, "case": case})
+    assert consultation_footprint(case) == before
+    return refusal
+
+
+def assert_consult_denied(service, **kwargs) -> None:
+    case, call, kwargs = _on_case(service, kwargs)
+    before = consultation_footprint(case)
+    assert_denied(call, **{**kwargs, "case": case})
+    assert consultation_footprint(case) == before
+
+
+def assert_consult_invalid(service, field: str, **kwargs) -> None:
+    """A field error (400): nothing changes and, unlike a refusal, nothing is recorded."""
+    from django.core.exceptions import ValidationError
+
+    case, call, kwargs = _on_case(service, kwargs)
+    before, consulted, last = footprint(case), consultation_footprint(case), last_event_id(case)
+    with pytest.raises(ValidationError) as error:
+        call(**{**kwargs, "case": case})
+    assert field in error.value.message_dict, error.value.message_dict
+    assert (footprint(case), consultation_footprint(case), last_event_id(case)) == (before, consulted, last)
