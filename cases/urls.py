@@ -1,12 +1,24 @@
-from django.urls import path
+import re
+
+from django.urls import path, re_path
 
 from cases import views
+
+# One route for every case action of the table in cases/views/actions.py; any other name is not a page.
+ACTION_NAMES = "|".join(re.escape(name) for name in views.ACTIONS)
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.case_list, name="case-list"),
     path("cases/new/", views.case_new, name="case-new"),
     path("cases/<str:reference>/", views.case_detail, name="case-detail"),
+    re_path(rf"^cases/(?P<reference>[^/]+)/(?P<action>{ACTION_NAMES})/$", views.case_action, name="case-action"),
+    path("cases/<str:reference>/attachments/<int:attachment_id>/", views.attachment_download,
+         name="attachment-download"),
+    path("cases/<str:reference>/supplement-letter/", views.supplement_letter, name="supplement-letter"),
+    path("submissions/", views.submissions, name="submissions"),
+    path("disputes/", views.disputes, name="disputes"),
+    path("disputes/<int:dispute_id>/settle/", views.dispute_settle_view, name="dispute-settle"),
     path("triage/", views.triage, name="triage"),
     path("triage/<str:reference>/route/", views.triage_route, name="triage-route"),
 ]

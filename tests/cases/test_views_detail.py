@@ -105,6 +105,6 @@ def test_query_count_does_not_grow_with_events(signed_in, city, land_case, refus
         with pytest.raises(Refused):
             case_route(case=land_case, actor=city.user("clerk"), to=city.outsider)
     client = signed_in("consulted_head")
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(15):
         response = client.get(url(land_case))
     assert len(response.context["events"]) == 2 + refusals

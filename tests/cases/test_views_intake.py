@@ -193,7 +193,7 @@ def test_a_service_validation_error_lands_on_the_form(signed_in, city, monkeypat
     def refuse(**kwargs):
         raise ValidationError({"received_at": "Thời điểm tiếp nhận không hợp lệ.", "rule": "Quy tắc thiếu."})
 
-    monkeypatch.setattr("cases.views.case_create", refuse)
+    monkeypatch.setattr("cases.views.intake.case_create", refuse)
     response = signed_in("clerk").post(URL, form_data(city, action="save"))
     assert response.status_code == 200
     form = response.context["form"]

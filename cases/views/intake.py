@@ -1,79 +1,34 @@
-"""The pages of the intake desk and of a department's queue.
-
-Views parse with a form, call a service from `cases.services` and render or redirect; who sees which case
-comes from `cases.selectors` only.
-"""
+"""The intake desk's pages: logging a case with a routing preview, and the triage queue with manual routing."""
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.filters import QueueFilter
 from cases.forms import IntakeForm, TriageRouteForm, routable_departments
 from cases.models import TriageReason
 from cases.refusals import Refused
-from cases.selectors import (
-    cases_visible_to,
-    department_queue,
-    is_clerk,
-    staff_of,
-    triage_queue,
-    with_list_relations,
-)
+from cases.selectors import cases_visible_to, is_clerk, staff_of, triage_queue, with_list_relations
 from cases.services import case_create, case_route, routing_decision
-from departments.models import Department
+from cases.views.common import PAGE_SIZE, add_service_errors, clerk_required
+from departments.models import Role
 from departments.routing import get_index
-
-PAGE_SIZE = 25
-
-
-def clerk_required(view):
-    """The intake desk's pages: clerks and superusers; anyone else signed in gets 403."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_clerk(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_GET
 def home(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return redirect("case-new" if is_clerk(request.user) else "case-list")
-
-
-@require_GET
-@login_required
-def case_list(request):
+    if is_clerk(request.user):
+        return redirect("case-new")
     staff = staff_of(request.user)
-    queue = QueueFilter(request.GET, queryset=with_list_relations(department_queue(request.user)), request=request)
-    page = Paginator(queue.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/case_list.html", {
-        "filter": queue, "page": page, "department": staff.department if staff else None,
-    })
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has one, else on top."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, field_errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, field_errors)
+    # The city office's work is the City Committee's queue, not a unit's own cases.
+    return redirect("submissions" if staff and staff.role == Role.CITY_OFFICE else "case-list")
 
 
 @require_http_methods(["GET", "POST"])
@@ -86,7 +41,7 @@ def case_new(request):
             try:
                 case = case_create(actor=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Case %(reference)s saved. Give the applicant PIN %(pin)s.")
                                  % {"reference": case.reference, "pin": case.pin})
@@ -94,28 +49,6 @@ def case_new(request):
         else:
             outcome = form.routing_outcome()
     return render(request, "cases/case_new.html", {"form": form, "outcome": outcome})
-
-
-def _snapshot_units(case) -> dict[str, Department]:
-    codes = [*case.rule_snapshot.get("required_consultees", ()), case.rule_snapshot.get("owner")]
-    codes = [code for code in codes if code]
-    return {unit.code: unit for unit in Department.objects.filter(code__in=codes)} if codes else {}
-
-
-@require_GET
-@login_required
-def case_detail(request, reference):
-    case = get_object_or_404(with_list_relations(cases_visible_to(request.user)), reference=reference)
-    events = case.events.select_related("actor", "from_department", "to_department")
-    units = _snapshot_units(case)
-    snapshot = case.rule_snapshot
-    return render(request, "cases/case_detail.html", {
-        "case": case,
-        "events": events,
-        "snapshot": snapshot,
-        "snapshot_owner": units.get(snapshot.get("owner")),
-        "snapshot_consultees": [units.get(code, code) for code in snapshot.get("required_consultees", ())],
-    })
 
 
 @require_GET
@@ -148,7 +81,7 @@ def triage_route(request, reference):
         case = case_route(case=case, actor=request.user, to=form.cleaned_data["to"], note=form.cleaned_data["note"])
     except Refused as refusal:
         messages.error(request, _("Case %(reference)s was not routed: %(detail)s")
-                       % {"reference": reference, "detail": refusal.detail})
+                       % {"reference": reference, "detail": refusal.detail}, extra_tags="refusal")
         return redirect("triage")
     messages.success(request, _("Case %(reference)s routed to %(owner)s.")
                      % {"reference": case.reference, "owner": case.owner.name})

@@ -1,0 +1,27 @@
+"""The pages. Views parse with a form, call a service from `cases.services` and render or redirect; who sees
+which case comes from `cases.selectors` only."""
+
+from cases.views.actions import ACTIONS, case_action
+from cases.views.attachments import attachment_download
+from cases.views.detail import case_detail
+from cases.views.disputes import dispute_settle_view, disputes
+from cases.views.intake import case_new, home, triage, triage_route
+from cases.views.queue import case_list
+from cases.views.submissions import submissions
+from cases.views.supplements import supplement_letter
+
+__all__ = [
+    "ACTIONS",
+    "attachment_download",
+    "case_action",
+    "case_detail",
+    "case_list",
+    "case_new",
+    "dispute_settle_view",
+    "disputes",
+    "home",
+    "submissions",
+    "supplement_letter",
+    "triage",
+    "triage_route",
+]
