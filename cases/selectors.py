@@ -59,3 +59,18 @@ def triage_queue(user) -> QuerySet[Case]:
 
 def with_list_relations(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.select_related("case_type", "locality", "owner", "assignee", "receiving_unit")
+
+
+def consultations_visible_to(user) -> QuerySet[Consultation]:
+    """The overseers' whole city; a unit's staff the requests addressed to the unit and those on its own cases.
+
+    Starts from the cases the user may see, so that a consultation never reveals a case that would be 404.
+    """
+    consultations = Consultation.objects.all()
+    if sees_whole_city(user):
+        return consultations
+    staff = staff_of(user)
+    if staff is None:
+        return consultations.none()
+    mine = Q(department_id=staff.department_id) | Q(case__owner_id=staff.department_id)
+    return consultations.filter(mine, case__in=cases_visible_to(user))

@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
 
+from cases.api.consultations import ConsultationViewSet
 from cases.api.disputes import DisputeViewSet
 from cases.api.submissions import SubmissionViewSet
 from cases.api.views import CaseViewSet
@@ -16,6 +17,7 @@ router.register("case-types", departments.CaseTypeViewSet, basename="api-case-ty
 router.register("authority-rules", departments.AuthorityRuleViewSet, basename="api-authority-rule")
 router.register("calendar/days", departments.CalendarDayViewSet, basename="api-calendar-day")
 router.register("cases", CaseViewSet, basename="api-case")
+router.register("consultations", ConsultationViewSet, basename="api-consultation")
 router.register("submissions", SubmissionViewSet, basename="api-submission")
 router.register("disputes", DisputeViewSet, basename="api-dispute")
 

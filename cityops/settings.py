@@ -179,7 +179,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "cases.models.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.Status",
+        "ConsultationStatusEnum": "cases.models.ConsultationStatus",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise a broker that needs no server (see README).

@@ -1,10 +1,23 @@
-"""Query filters of the case list (status, owner, assignee, overdue, key_task, q), submissions and disputes."""
+"""Query filters of the case list (status, owner, assignee, overdue, key_task, q), consultations, submissions
+and disputes."""
 
 import django_filters
+from django.db.models import Q
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, DisputeStatus, Outcome, RuleDispute, Status, Submission
+from cases.models import (
+    Case,
+    Consultation,
+    ConsultationStatus,
+    DisputeStatus,
+    Outcome,
+    RuleDispute,
+    Status,
+    Submission,
+)
+from departments.workdays import local_date
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -24,6 +37,23 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_text(self, cases, name, value):
         return cases.search(value)
+
+
+class ConsultationFilter(django_filters.FilterSet):
+    department = django_filters.CharFilter(field_name="department__code")
+    status = django_filters.ChoiceFilter(choices=ConsultationStatus.choices)
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    case = django_filters.CharFilter(field_name="case__reference")
+    required = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Consultation
+        fields = ["department", "status", "overdue", "case", "required"]
+
+    def filter_overdue(self, consultations, name, value):
+        # The same test as Consultation.is_overdue: still open after the end of its due day, local time.
+        late = Q(status=ConsultationStatus.OPEN, due_date__lt=local_date(timezone.now()))
+        return consultations.filter(late) if value else consultations.exclude(late)
 
 
 PENDING = "pending"

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,8 +12,12 @@ from cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    Consultation,
+    ConsultationStatus,
     DisputeStatus,
     Outcome,
+    Position,
+    Reconciliation,
     Return,
     RuleDispute,
     Source,
@@ -110,9 +115,50 @@ class CaseSubmissionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ConsultationSerializer(serializers.ModelSerializer):
+    """One request for another unit's opinion, as `consultations/` lists it and `respond` answers it."""
+
+    case = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    department = code_of(help_text="The consulted unit.")
+    requested_by = username_of()
+    assignee = username_of(help_text="Who prepares the consulted unit's answer; null until its head names one.")
+    answered_by = username_of()
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True,
+                                       help_text="Still open after its due date (local time).")
+
+    class Meta:
+        model = Consultation
+        fields = ["id", "case", "department", "question", "due_date", "status", "position", "comment", "round",
+                  "required", "justification", "requested_by", "requested_at", "assignee", "answered_by",
+                  "answered_at", "answered_late", "overdue"]
+        read_only_fields = fields
+
+
+class ReconciliationSerializer(serializers.ModelSerializer):
+    recorded_by = username_of()
+    attachment = serializers.PrimaryKeyRelatedField(read_only=True, help_text="Id of one of the case's attachments.")
+
+    class Meta:
+        model = Reconciliation
+        fields = ["note", "settled_on", "recorded_by", "attachment"]
+        read_only_fields = fields
+
+
+CONSULTATION_STATUS_HELP = "A consultation status code: " + ", ".join(ConsultationStatus.values) + "."
+
+
+class CaseConsultationSerializer(ConsultationSerializer):
+    reconciliation = ReconciliationSerializer(read_only=True, allow_null=True,
+                                              help_text="How the owner settled a disagreement; null if not (yet).")
+
+    class Meta(ConsultationSerializer.Meta):
+        fields = [*ConsultationSerializer.Meta.fields, "reconciliation"]
+        read_only_fields = fields
+
+
 class CaseDetailSerializer(CaseSerializer):
     events = CaseEventSerializer(many=True, read_only=True)
-    consultations = serializers.SerializerMethodField()
+    consultations = CaseConsultationSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
     returns = ReturnSerializer(many=True, read_only=True)
     submissions = CaseSubmissionSerializer(many=True, read_only=True)
@@ -123,10 +169,6 @@ class CaseDetailSerializer(CaseSerializer):
         fields = [*CaseSerializer.Meta.fields, "events", "consultations", "attachments", "returns", "submissions",
                   "competent_department"]
         read_only_fields = fields
-
-    def get_consultations(self, case) -> list[dict]:
-        # Consultations are not built yet; the key is part of the contract so that clients can rely on it.
-        return []
 
     def get_competent_department(self, case) -> str | None:
         # The in-memory routing index answers without a query (beyond its generation check).
@@ -214,6 +256,72 @@ class RequestSupplementSerializer(CaseActionSerializer):
 
 class CompleteSupplementSerializer(CaseActionSerializer):
     note = optional_note_field()
+
+
+# Ids are 64-bit; a larger number is a client's mistake that SQLite would otherwise fail on.
+MAX_ID = 2**63 - 1
+# More units than a city has departments is a client's mistake; the bound keeps the look-up one small query.
+MAX_CONSULTED_UNITS = 50
+
+
+class ConsultSerializer(CaseActionSerializer):
+    """`consult {departments, question, justification}`: ask other units for their opinion."""
+
+    departments = serializers.ListField(
+        child=serializers.SlugField(max_length=32), allow_empty=False, max_length=MAX_CONSULTED_UNITS,
+        help_text="Codes of the units to consult; any unit the rule does not require needs a justification.")
+    question = note_field(help_text="What the owner asks the consulted units.")
+    justification = note_field(required=False, allow_blank=True, default="",
+                               help_text="Why units the rule does not require are consulted.")
+
+    def validate_departments(self, codes: list[str]) -> list[Department]:
+        if len(set(codes)) != len(codes):
+            raise serializers.ValidationError(_("Name each department once."))
+        units = {unit.code: unit for unit in Department.objects.filter(code__in=codes, active=True)}
+        unknown = [code for code in codes if code not in units]
+        if unknown:
+            raise serializers.ValidationError(_("No active department has the code: %(codes)s.")
+                                              % {"codes": ", ".join(unknown)})
+        return [units[code] for code in codes]
+
+
+class ReconcileSerializer(CaseActionSerializer):
+    """`reconcile {consultation, note}`: how the owner's head settled a disagreement (ids of this case only)."""
+
+    consultation = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                            help_text="Id of the consultation whose disagreement was settled.")
+    note = note_field(help_text="How the disagreement was settled.")
+    settled_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                       help_text="When it was settled; today if left out. Never in the future.")
+    attachment = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                          max_value=MAX_ID, help_text="Id of one of this case's attachments.")
+
+    def validate_consultation(self, pk: int):
+        # Only the case's own: an id of another case reads as unknown, never as a hint that it exists.
+        consultation = self.context["case"].consultations.filter(pk=pk).first()
+        if consultation is None:
+            raise serializers.ValidationError(_("This case has no consultation with this id."))
+        return consultation
+
+    def validate_attachment(self, pk: int | None):
+        if pk is None:
+            return None
+        attachment = self.context["case"].attachments.filter(pk=pk).first()
+        if attachment is None:
+            raise serializers.ValidationError(_("This case has no attachment with this id."))
+        return attachment
+
+
+class RespondSerializer(serializers.Serializer):
+    position = serializers.ChoiceField(choices=Position.choices)
+    comment = note_field(required=False, allow_blank=True, default="",
+                         help_text="Required unless the position is agree.")
+
+
+class ConsultationAssignSerializer(serializers.Serializer):
+    assignee = serializers.SlugRelatedField(slug_field="username",
+                                            queryset=get_user_model().objects.filter(is_active=True),
+                                            help_text="A handler of the consulted unit.")
 
 
 class SubmissionQueueSerializer(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from cases import services
 from cases.api import serializers
 from cases.api.attachments import AttachmentActions
 from cases.api.filters import CaseFilter
-from cases.models import Attachment, CaseEvent, Return, Submission
+from cases.models import Attachment, CaseEvent, Consultation, Return, Submission
 from cases.selectors import cases_visible_to, is_clerk, with_list_relations
 from cityops.api import AUTHENTICATION_CLASSES
 
@@ -33,15 +33,17 @@ def detail_relations() -> list:
         Prefetch("returns", queryset=Return.objects.select_related("department", "returned_by",
                                                                    "competent_department")),
         Prefetch("submissions", queryset=Submission.objects.select_related("submitted_by", "decided_by")),
+        Prefetch("consultations", queryset=Consultation.objects.select_related(
+            "department", "requested_by", "assignee", "answered_by", "reconciliation__recorded_by")),
     ]
 
 
-def case_action(form_class, *, url_path=None, url_name=None, responses=None):
+def case_action(form_class, *, url_path=None, url_name=None, responses=None, **action_kwargs):
     """A POST on `cases/{reference}/{action}/` taking `form_class`, answered with the case detail."""
     responses = responses or {200: serializers.CaseDetailSerializer}
 
     def decorate(method):
-        method = action(detail=True, methods=["post"], url_path=url_path, url_name=url_name)(method)
+        method = action(detail=True, methods=["post"], url_path=url_path, url_name=url_name, **action_kwargs)(method)
         return extend_schema(request=form_class, responses={**responses, 409: serializers.RefusalSerializer})(method)
 
     return decorate
@@ -84,7 +86,8 @@ class CaseViewSet(AttachmentActions, mixins.ListModelMixin, mixins.RetrieveModel
     def _run(self, request, form_class, service):
         """Find the case the user may see (404 otherwise), read the input, call the service."""
         case = self.get_object()
-        form = form_class(data=request.data)
+        # The case lets a form resolve ids (a consultation, an attachment) among the case's own.
+        form = form_class(data=request.data, context={"case": case})
         form.is_valid(raise_exception=True)
         return service(case=case, actor=request.user, **form.validated_data)
 
@@ -173,3 +176,24 @@ class CaseViewSet(AttachmentActions, mixins.ListModelMixin, mixins.RetrieveModel
         """
         dispute = self._run(request, serializers.DisputeInputSerializer, services.case_dispute)
         return Response(serializers.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
+
+    # Not paginated: the answer is the few consultations just opened, as a plain list.
+    @case_action(serializers.ConsultSerializer, responses={201: serializers.ConsultationSerializer(many=True)},
+                 pagination_class=None)
+    def consult(self, request, reference=None):
+        """A handler of the owner asks other units for their opinion; answers 201 with the consultations it
+        opened. Refusals: not_owner, invalid_transition, justification_required, consultation_open,
+        max_rounds_exceeded.
+        """
+        consultations = self._run(request, serializers.ConsultSerializer, services.case_consult)
+        return Response(serializers.ConsultationSerializer(consultations, many=True).data,
+                        status=status.HTTP_201_CREATED)
+
+    @case_action(serializers.ReconcileSerializer)
+    def reconcile(self, request, reference=None):
+        """The owner's head or deputy records how a disagreement was settled, so the case may be submitted.
+        Refusals: not_owner, invalid_transition.
+        """
+        self._run(request, serializers.ReconcileSerializer, services.case_reconcile)
+        # The service answers with the reconciliation; the contract answers with the case as it is now.
+        return Response(self._detail(self.get_object()))

@@ -57,6 +57,7 @@ def case_consult(*, case: Case, actor, departments: list[Department], question: 
     counted as non-required (`justification_required`). At most MAX_CONSULT_ROUNDS rounds per unit
     (`max_rounds_exceeded`), and one open request per unit at a time (`consultation_open`).
     """
+    departments = list({unit.pk: unit for unit in departments}.values())
     if not departments:
         raise ValidationError({"departments": _("Choose at least one department to consult.")})
     with locked_case(case, expected_version=expected_version) as case:
@@ -223,8 +224,7 @@ def latest_consultations(case: Case) -> dict[int, Consultation]:
 
 
 def consultation_gates(case: Case) -> None:
-    """Agree before you submit (DESIGN.md §2 rule 7)."""
-    deem_silent_consultations_agreed(cases=[case.pk])
+    """Agree before you submit (DESIGN.md §2 rule 7). Run `deem_silent_consultations_agreed` first."""
     latest = latest_consultations(case)
     by_code = {c.department.code: c for c in latest.values()}
     pending = [code for code in required_consultee_codes(case)

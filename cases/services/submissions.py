@@ -10,7 +10,7 @@ from cases.models import Case, EventAction, Outcome, Status, Submission
 from cases.refusals import Refused, records_refusals
 from cases.selectors import staff_of
 from cases.services.common import LEAD_ROLES, locked_case, owner_member, record, require_status, save_case
-from cases.services.consultations import consultation_gates
+from cases.services.consultations import consultation_gates, deem_silent_consultations_agreed
 from cases.services.handling import is_city_level
 from departments.models import Role
 
@@ -27,6 +27,8 @@ def case_submit(*, case: Case, actor, summary: str, expected_version: int | None
     A department-level matter is refused with `within_own_authority` (directive: decide what is within
     your authority instead of pushing it up).
     """
+    # Silence turns into agreement in its own transaction, so it stays recorded if the submission is refused.
+    deem_silent_consultations_agreed(cases=[case.pk])
     with locked_case(case, expected_version=expected_version) as case:
         staff = owner_member(case, actor, roles=LEAD_ROLES)
         require_status(case, [Status.IN_PROGRESS], _("submitted"))

@@ -7,7 +7,10 @@ API_PATHS = {"/api/v1/auth/token/", "/api/v1/departments/", "/api/v1/departments
              "/api/v1/staff/{username}/", "/api/v1/case-types/", "/api/v1/case-types/{code}/",
              "/api/v1/authority-rules/", "/api/v1/authority-rules/{id}/", "/api/v1/calendar/days/",
              "/api/v1/calendar/days/{date}/", "/api/v1/routing/preview/", "/api/v1/cases/",
-             "/api/v1/cases/{reference}/", "/api/v1/cases/{reference}/route/"}
+             "/api/v1/cases/{reference}/", "/api/v1/cases/{reference}/route/",
+             "/api/v1/cases/{reference}/consult/", "/api/v1/cases/{reference}/reconcile/", "/api/v1/consultations/",
+             "/api/v1/consultations/{id}/", "/api/v1/consultations/{id}/respond/",
+             "/api/v1/consultations/{id}/assign/"}
 
 
 def test_schema_and_docs_answer_anonymously(db):

@@ -310,3 +310,10 @@ def test_a_consulted_deputy_is_no_owner_either(city, consulting, case):
     assert cases_visible_to(deputy).filter(pk=case.pk).exists()
     assert_consult_refused(case_assign, code="not_owner", attempted="assign", case=case, actor=deputy,
                            assignee=city.user("consulted_specialist"))
+
+
+def test_a_department_named_twice_is_asked_once(city, case):
+    asked = case_consult(case=case, actor=city.user("head"), departments=[city.consulted, city.consulted],
+                         question="Ý kiến về hồ sơ")
+    assert [c.department for c in asked] == [city.consulted]
+    assert case.consultations.count() == 1

@@ -11,6 +11,7 @@ import pytest
 from django.test import override_settings
 
 from cases.models import CaseEvent, ConsultationStatus, EventAction, Position, Status
+from cases.refusals import Refused
 from cases.services import case_submit, deem_silent_consultations_agreed
 from tests.cases.conftest import assert_consult_refused
 from tests.conftest import local_datetime
@@ -141,3 +142,16 @@ def test_without_silence_as_agreement_nothing_is_deemed_and_the_gate_waits(city,
     assert refusal.payload == {"departments": ["snnmt"]}
     assert status_of(required) == ConsultationStatus.OPEN
     assert deemed_events(case) == []
+
+
+def test_silence_stays_recorded_when_the_submission_is_refused_for_another_reason(consulting, case, both, city,
+                                                                                 clock):
+    required, extra = both
+    consulting.disagree(extra)  # a disagreement without reconciliation holds the submission
+    clock.set(local_datetime(2026, 5, 7, 9))
+    with pytest.raises(Refused) as refusal:
+        case_submit(case=case, actor=city.user("head"), summary=SUMMARY)
+    assert refusal.value.code == "unresolved_disagreement"
+    required.refresh_from_db()
+    assert required.status == ConsultationStatus.DEEMED_AGREED
+    assert len(deemed_events(case)) == 1
