@@ -1,4 +1,4 @@
-"""The pages' forms: intake and triage, the case actions, and the admins' dispute settlement."""
+"""The pages' forms: intake and triage, the case actions, consultations, and the admins' dispute settlement."""
 
 from cases.forms.actions import (
     AcceptForm,
@@ -15,6 +15,13 @@ from cases.forms.actions import (
     SubmitForm,
     TransferForm,
 )
+from cases.forms.consultations import (
+    ConsultationAssignForm,
+    ConsultationPeriodForm,
+    ConsultationRespondForm,
+    ConsultForm,
+    ReconcileForm,
+)
 from cases.forms.disputes import DisputeSettleForm, DisputeStatusForm
 from cases.forms.intake import IntakeForm, TriageRouteForm, routable_departments
 
@@ -24,12 +31,17 @@ __all__ = [
     "AttachmentForm",
     "CaseActionForm",
     "CompleteSupplementForm",
+    "ConsultForm",
+    "ConsultationAssignForm",
+    "ConsultationPeriodForm",
+    "ConsultationRespondForm",
     "DecideForm",
     "DisputeForm",
     "DisputeSettleForm",
     "DisputeStatusForm",
     "IntakeForm",
     "ProposeForm",
+    "ReconcileForm",
     "RequestSupplementForm",
     "ResolveForm",
     "ReturnForm",

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms.intake import routable_departments
+from cases.forms.units import UnitDirectory
 from cases.models import Case, Outcome
 from cases.services import handlers_of
 from cases.services.attachments import ALLOWED_TYPES
@@ -37,11 +38,14 @@ class CaseActionForm(forms.Form):
     title = ""
     submit_label = ""
     button_class = "btn-primary"
+    fields_template = ""  # a template that lays the fields out by hand, when crispy's plain layout will not do
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1,
                                  error_messages={"required": STALE_PAGE, "invalid": STALE_PAGE})
 
-    def __init__(self, data=None, files=None, *, case: Case, **kwargs):
+    def __init__(self, data=None, files=None, *, case: Case, units: UnitDirectory | None = None, **kwargs):
         self.case = case
+        # Given by the case page, which shows many forms: their unit lists come from it, not from more queries.
+        self.units = units
         kwargs["initial"] = {"version": case.version, **kwargs.get("initial", {})}
         super().__init__(data, files, **kwargs)
 
@@ -113,6 +117,9 @@ class TransferForm(CaseActionForm):
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, case=case, **kwargs)
         self.fields["to"].queryset = routable_departments().exclude(pk=case.owner_id)
+        if self.units is not None:
+            units = self.units.routable(exclude_pk=case.owner_id)
+            self.fields["to"].choices = [("", self.fields["to"].empty_label), *((u.code, u.name) for u in units)]
 
 
 class RequestSupplementForm(CaseActionForm):

@@ -3,10 +3,12 @@ which case comes from `cases.selectors` only."""
 
 from cases.views.actions import ACTIONS, case_action
 from cases.views.attachments import attachment_download
+from cases.views.consultations import consultation_assign_view, consultation_inbox, consultation_respond_view
 from cases.views.detail import case_detail
 from cases.views.disputes import dispute_settle_view, disputes
 from cases.views.intake import case_new, home, triage, triage_route
 from cases.views.queue import case_list
+from cases.views.reports import consultation_report
 from cases.views.submissions import submissions
 from cases.views.supplements import supplement_letter
 
@@ -17,6 +19,10 @@ __all__ = [
     "case_detail",
     "case_list",
     "case_new",
+    "consultation_assign_view",
+    "consultation_inbox",
+    "consultation_report",
+    "consultation_respond_view",
     "dispute_settle_view",
     "disputes",
     "home",

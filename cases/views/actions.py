@@ -14,11 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from cases import forms, services
+from cases.forms.units import UnitDirectory
 from cases.models import Case, Status
 from cases.refusals import Refused
 from cases.selectors import cases_visible_to, staff_of
@@ -56,6 +58,9 @@ class CaseAction:
     offered: Callable[[Case, Viewer], bool]
     # Checked before the input is read, for a service whose only refusal is 403 (nothing to record).
     guard: Callable | None = None
+    # False for an action on one item of the case (a reconciliation per disagreement): its forms sit beside
+    # the items on the page, not in the actions card.
+    in_card: bool = True
 
 
 def offered_to(statuses, *, lead: bool = False, when: Callable[[Case], bool] | None = None):
@@ -78,6 +83,9 @@ ACTIONS: dict[str, CaseAction] = {
                          offered_to(ASSIGNABLE, lead=True)),
     "propose": CaseAction(forms.ProposeForm, services.case_propose,
                           gettext_lazy("Your proposal for case %(reference)s is recorded."),
+                          offered_to([Status.IN_PROGRESS])),
+    "consult": CaseAction(forms.ConsultForm, services.case_consult,
+                          gettext_lazy("Opinions on case %(reference)s are requested."),
                           offered_to([Status.IN_PROGRESS])),
     "resolve": CaseAction(forms.ResolveForm, services.case_resolve, gettext_lazy("Case %(reference)s resolved."),
                           offered_to([Status.IN_PROGRESS], lead=True, when=lambda case: not is_city_level(case))),
@@ -105,6 +113,9 @@ ACTIONS: dict[str, CaseAction] = {
     "attachments": CaseAction(forms.AttachmentForm, services.attachment_add,
                               gettext_lazy("File added to case %(reference)s."),
                               lambda case, viewer: viewer.attaches, guard=may_attach),
+    "reconcile": CaseAction(forms.ReconcileForm, services.case_reconcile,
+                            gettext_lazy("The settlement of the disagreement on case %(reference)s is recorded."),
+                            offered_to([Status.IN_PROGRESS], lead=True), in_card=False),
 }
 
 
@@ -118,20 +129,28 @@ def competence_hint(case: Case, competent) -> str:
     return _("The rules, applied today, name %(unit)s as the competent unit.") % {"unit": competent.name}
 
 
-def offered_actions(case: Case, user) -> list[dict]:
-    """The action forms the detail page shows this user, each ready to post with the case's version."""
-    viewer = Viewer.of(user, case)
-    slugs = [slug for slug, action in ACTIONS.items() if action.offered(case, viewer)]
+def offered_actions(case: Case, user, *, viewer: Viewer | None = None,
+                    units: UnitDirectory | None = None) -> list[dict]:
+    """The action forms the detail page's actions card shows this user, each ready to post with the case's
+    version; `units`, when the page has read them, spares each form its own query."""
+    viewer = viewer or Viewer.of(user, case)
+    slugs = [slug for slug, action in ACTIONS.items() if action.in_card and action.offered(case, viewer)]
     competent, hint = None, ""
     if {"return", "transfer"} & set(slugs):
-        competent = services.competent_department(case)
+        if units is None:
+            competent = services.competent_department(case)
+        else:
+            # services.competent_department, with the owner taken from the units already read.
+            decision = services.routing_decision(case)
+            competent = units.by_pk.get(decision.rule.owner_id) if decision.rule else None
         hint = competence_hint(case, competent)
     offered = []
     for slug in slugs:
         initial = {"to": competent} if slug == "transfer" and competent and competent.pk != case.owner_id else {}
-        form = ACTIONS[slug].form(case=case, initial=initial, auto_id=f"id_{slug}_%s")
-        offered.append({"slug": slug, "form": form, "hint": hint if slug in ("return", "transfer") else "",
-                         "competent": competent if slug in ("return", "transfer") else None})
+        form = ACTIONS[slug].form(case=case, initial=initial, units=units, auto_id=f"id_{slug}_%s")
+        offered.append({"slug": slug, "form": form, "url": reverse("case-action", args=[case.reference, slug]),
+                        "hint": hint if slug in ("return", "transfer") else "",
+                        "competent": competent if slug in ("return", "transfer") else None})
     return offered
 
 

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from cases.selectors import cases_visible_to, is_clerk
+from departments.models import Staff
 
 PAGE_SIZE = 25
 
@@ -27,6 +28,17 @@ def clerk_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def staff_with_unit(request) -> Staff | None:
+    """The signed-in user's membership with its unit, in one query, kept on the user: the page and the
+    navigation bar (which names the unit) then share it instead of reading the unit again."""
+    if not request.user.is_authenticated:
+        return None
+    staff = Staff.objects.select_related("department").filter(user=request.user).first()
+    if staff is not None:
+        request.user.staff = staff
+    return staff
 
 
 def add_service_errors(form: Form, error: ValidationError) -> None:

@@ -7,10 +7,12 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from cases.models import Attachment, DisputeStatus, Return, RuleDispute, Submission
+from cases.forms.units import UnitDirectory
+from cases.models import Attachment, Consultation, DisputeStatus, Return, RuleDispute, Submission
 from cases.selectors import cases_visible_to, with_list_relations
-from cases.views.actions import offered_actions
-from departments.models import Department
+from cases.views.actions import Viewer, offered_actions
+from cases.views.common import staff_with_unit
+from cases.views.consultations import consultation_rows, respond_actions
 
 
 def detail_relations() -> list[Prefetch]:
@@ -24,27 +26,29 @@ def detail_relations() -> list[Prefetch]:
                  queryset=RuleDispute.objects.filter(status=DisputeStatus.OPEN).select_related("department",
                                                                                                "filed_by")),
         Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
+        Prefetch("consultations", queryset=Consultation.objects.select_related(
+            "department", "requested_by", "assignee", "answered_by", "reconciliation__recorded_by",
+            "reconciliation__attachment").order_by("requested_at", "department__name", "id")),
     ]
-
-
-def _snapshot_units(case) -> dict[str, Department]:
-    codes = [*case.rule_snapshot.get("required_consultees", ()), case.rule_snapshot.get("owner")]
-    codes = [code for code in codes if code]
-    return {unit.code: unit for unit in Department.objects.filter(code__in=codes)} if codes else {}
 
 
 @require_GET
 @login_required
 def case_detail(request, reference):
+    staff_with_unit(request)  # read once for the access check, the actions and the navigation bar
     cases = with_list_relations(cases_visible_to(request.user)).prefetch_related(*detail_relations())
     case = get_object_or_404(cases, reference=reference)
-    units = _snapshot_units(case)
+    # One read of the units serves the rule panel and every form that lists units.
+    units = UnitDirectory()
     snapshot = case.rule_snapshot
+    viewer = Viewer.of(request.user, case)
     return render(request, "cases/case_detail.html", {
         "case": case,
         "events": list(case.events.select_related("actor", "from_department", "to_department")),
         "snapshot": snapshot,
-        "snapshot_owner": units.get(snapshot.get("owner")),
-        "snapshot_consultees": [units.get(code, code) for code in snapshot.get("required_consultees", ())],
-        "actions": offered_actions(case, request.user),
+        "snapshot_owner": units.by_code.get(snapshot.get("owner")),
+        "snapshot_consultees": [units.by_code.get(code, code) for code in snapshot.get("required_consultees", ())],
+        "actions": [*offered_actions(case, request.user, viewer=viewer, units=units),
+                    *respond_actions(case, request.user)],
+        "consultations": consultation_rows(case, viewer),
     })

@@ -76,7 +76,8 @@ def post_data(case, action, **overrides):
 
 
 def test_the_view_table_covers_every_case_service():
-    assert set(views.ACTIONS) == {*TAKEN_BY, "attachments"}
+    # consult and reconcile are tried in test_views_consult.py.
+    assert set(views.ACTIONS) == {*TAKEN_BY, "attachments", "consult", "reconcile"}
     for action in TAKEN_BY:
         assert views.ACTIONS[action].service is spec(action).service
 
@@ -322,11 +323,11 @@ def test_a_return_is_shown_with_its_facts_once_the_case_is_routed_again(signed_i
 OFFERED = [
     ("routed", "specialist", {"accept", "return", "dispute", "attachments"}),
     ("routed", "head", {"accept", "assign", "return", "transfer", "dispute", "attachments"}),
-    ("in_progress", "specialist", {"propose", "request-supplement", "return", "dispute", "attachments"}),
-    ("in_progress", "head", {"assign", "propose", "resolve", "request-supplement", "return", "transfer", "dispute",
-                             "attachments"}),
-    ("city_level_in_progress", "deputy", {"assign", "propose", "submit", "request-supplement", "return", "transfer",
-                                          "dispute", "attachments"}),
+    ("in_progress", "specialist", {"propose", "consult", "request-supplement", "return", "dispute", "attachments"}),
+    ("in_progress", "head", {"assign", "propose", "consult", "resolve", "request-supplement", "return", "transfer",
+                             "dispute", "attachments"}),
+    ("city_level_in_progress", "deputy", {"assign", "propose", "consult", "submit", "request-supplement", "return",
+                                          "transfer", "dispute", "attachments"}),
     ("awaiting_supplement", "specialist", {"complete-supplement", "attachments"}),
     ("submitted", "head", {"attachments"}),
     ("submitted", "city_office", {"decide"}),
