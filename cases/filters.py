@@ -3,13 +3,10 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import OPEN_STATUSES, Case, Status
+from cases.models import Case, Status
 from cases.selectors import staff_of
-from departments.workdays import local_date
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -47,16 +44,10 @@ class QueueFilter(django_filters.FilterSet):
         fields = ["q", "status", "assignee", "key_task", "overdue"]
 
     def filter_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(title__icontains=value) | Q(reference__icontains=value)
-                               | Q(applicant_name__icontains=value))
+        return queryset.search(value)
 
     def filter_key_task(self, queryset, name, value):
         return queryset.filter(key_task=value == "yes")
 
     def filter_overdue(self, queryset, name, value):
-        # Same test as Case.is_overdue: open and due before today, local time; past the end of the due day.
-        late = Q(status__in=OPEN_STATUSES, due_date__lt=local_date(timezone.now()))
-        return queryset.filter(late) if value == "yes" else queryset.exclude(late)
+        return queryset.overdue() if value == "yes" else queryset.not_overdue()

@@ -1,7 +1,6 @@
 """A case's files over HTTP: listed and downloaded by whoever sees the case, added through the service."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 
 from cases import services
 from cases.api.serializers import AttachmentSerializer
+from cases.downloads import attachment_response
 from cases.services.attachments import may_attach
 
 
@@ -58,12 +58,4 @@ class AttachmentActions:
     def download(self, request, reference=None, attachment_id=None):
         """The file itself, as an attachment under its original name, to whoever sees the case."""
         attachment = get_object_or_404(self.get_object().attachments, pk=attachment_id)
-        try:
-            stored = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        # The stored type is the one detected from the content at upload; nosniff keeps browsers to it.
-        response = FileResponse(stored, as_attachment=True, filename=attachment.original_name,
-                                content_type=attachment.content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)
