@@ -104,6 +104,20 @@ def city(db):
 
 
 @pytest.fixture
+def signed_in(client, city):
+    """The test client as one of the city's users (by fixture name), or signed out for "anonymous"."""
+
+    def sign_in(role):
+        if role == "anonymous":
+            client.logout()
+        else:
+            client.force_login(city.user(role))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
 def log_case(city):
     """Log a case through the intake service, as the clerk, with sensible defaults."""
     from cases.services import case_create

@@ -22,18 +22,6 @@ from tests.cases.conftest import ACTIONS as SERVICE_ACTIONS
 from tests.cases.conftest import footprint, last_event_id
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def action_url(case, action):
     return reverse("case-action", args=[case.reference, action])
 

@@ -11,18 +11,6 @@ from cases.models import Attachment, EventAction
 from tests.cases.conftest import PDF_BYTES, docx_bytes, last_event_id, png_bytes, stored_files
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def upload_url(case):
     return reverse("case-action", args=[case.reference, "attachments"])
 

@@ -21,18 +21,6 @@ QUESTION = "Đề nghị cho ý kiến về báo cáo đánh giá tác động m
 SETTLED = "Đã thống nhất tại cuộc họp liên ngành: bổ sung đánh giá tác động môi trường"
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def action_url(case, action):
     return reverse("case-action", args=[case.reference, action])
 

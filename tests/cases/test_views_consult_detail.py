@@ -15,18 +15,6 @@ QUESTION = "Đề nghị cho ý kiến về báo cáo nghiên cứu khả thi"
 REASONS = "Chưa đánh giá tác động môi trường"
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def detail_url(case):
     return reverse("case-detail", args=[case.reference])
 

@@ -18,18 +18,6 @@ URL = reverse("consultations")
 QUESTION = "Đề nghị cho ý kiến thẩm định báo cáo nghiên cứu khả thi dự án cầu Rào 3"
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def respond_url(consultation):
     return reverse("consultation-respond", args=[consultation.pk])
 

@@ -10,16 +10,6 @@ from tests.conftest import local_datetime
 
 
 @pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role != "anonymous":
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
-@pytest.fixture
 def land_case(city, log_case):
     """Owned by Sở Nông nghiệp và Môi trường, consulting Sở Xây dựng and Sở Tài chính; received by Sở Xây dựng."""
     return log_case(title="Giao đất xây chợ An Dương", case_type=city.land, locality=city.commune,

@@ -13,18 +13,6 @@ from cases.services import case_dispute, dispute_settle
 URL = reverse("disputes")
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def settle_url(dispute):
     return reverse("dispute-settle", args=[dispute.pk])
 

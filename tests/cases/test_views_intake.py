@@ -33,16 +33,6 @@ def form_data(city, **overrides):
     return data
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role != "anonymous":
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 @pytest.mark.parametrize("role", CLERKS)
 def test_the_intake_desk_opens_the_form(signed_in, role):
     response = signed_in(role).get(URL)

@@ -11,16 +11,6 @@ from cases.models import Status
 URL = reverse("case-list")
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role != "anonymous":
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def references(response):
     return [case.reference for case in response.context["page"]]
 

@@ -15,18 +15,6 @@ URL = reverse("report-consultations")
 
 
 @pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
-@pytest.fixture
 def november(city, log_case, clock):
     """November 2026, as in the figures' own tests: Sở Xây dựng asks two units on a permit, one answers on
     time and one late, and asks a second round still open on the 20th; Sở NN&MT asks Sở Xây dựng on land,

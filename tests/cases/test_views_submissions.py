@@ -15,18 +15,6 @@ from tests.cases.conftest import footprint, last_event_id
 URL = reverse("submissions")
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def decide_url(case):
     return reverse("case-action", args=[case.reference, "decide"])
 

@@ -19,18 +19,6 @@ ASKED = local_datetime(2025, 6, 4, 10)
 ITEMS = "- Bản vẽ mặt bằng có chữ ký của chủ đầu tư\n\n• Giấy chứng nhận quyền sử dụng đất (bản sao chứng thực)\n"
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role == "anonymous":
-            client.logout()
-        else:
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def action_url(case, action):
     return reverse("case-action", args=[case.reference, action])
 

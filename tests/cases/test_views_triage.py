@@ -11,16 +11,6 @@ OTHERS = ["head", "specialist", "outsider_head", "inspector"]
 
 
 @pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role != "anonymous":
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
-@pytest.fixture
 def gap_case(city, log_case):
     unruled = CaseType.objects.create(code="advertising", name="Cấp phép quảng cáo ngoài trời", processing_days=5)
     return log_case(title="Biển quảng cáo đường Lạch Tray", case_type=unruled)

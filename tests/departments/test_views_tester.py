@@ -12,16 +12,6 @@ from departments.workdays import get_calendar
 URL = reverse("routing-tester")
 
 
-@pytest.fixture
-def signed_in(client, city):
-    def sign_in(role):
-        if role != "anonymous":
-            client.force_login(city.user(role))
-        return client
-
-    return sign_in
-
-
 def ask(client, city, **overrides):
     params = {"case_type": city.permit.code, "locality": "", "amount": "", "received_on": "2026-11-25"}
     params.update(overrides)
