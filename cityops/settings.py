@@ -126,8 +126,10 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default serves one user at a time; waiting on the write lock beats "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The embedded default: writers queue on SQLite's lock for up to 20 s. Transactions take the write lock
+    # when they begin, because a reader that upgrades to a writer mid-transaction fails at once with
+    # "database is locked" whatever the timeout (two requests saving at the same moment did exactly that).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
