@@ -44,6 +44,26 @@ class TriageReason(models.TextChoices):
     RETURNED = "returned", _("Returned by the receiving department")
 
 
+class DeadlineFlag(models.TextChoices):
+    """What the overdue sweep last marked on a case or consultation (DESIGN.md §2 rule 9): a flag, not a state."""
+
+    NONE = "", _("On time")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class DeadlineFlagFields(models.Model):
+    """The sweep's mark: which flag, for which due date (a moved deadline is flagged afresh), set when."""
+
+    deadline_flag = models.CharField(_("deadline flag"), max_length=10, choices=DeadlineFlag.choices, blank=True,
+                                     default=DeadlineFlag.NONE)
+    deadline_flag_due = models.DateField(_("flagged due date"), null=True, blank=True)
+    deadline_flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class CaseQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -73,7 +93,7 @@ class CaseQuerySet(models.QuerySet):
         return self.order_by("-key_task", "due_date", "-received_at", "-id")
 
 
-class Case(models.Model):
+class Case(DeadlineFlagFields):
     reference = models.CharField(_("reference"), max_length=64, unique=True)
     pin = models.CharField(_("PIN"), max_length=8)
     title = models.CharField(_("title"), max_length=settings.MAX_TITLE_LENGTH)
@@ -123,6 +143,13 @@ class Case(models.Model):
     supplement_items = models.TextField(_("documents missing"), blank=True)
     supplement_completed_at = models.DateTimeField(_("supplement completed at"), null=True, blank=True)
 
+    # The one extension of the deadline the owner's head may grant, with its reason (DESIGN.md §3).
+    extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
+    extended_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("extended by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    due_date_before_extension = models.DateField(_("due date before the extension"), null=True, blank=True)
+
     # Bumped by every service that changes the case: an action based on an older view of it is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
 
@@ -136,6 +163,9 @@ class Case(models.Model):
             models.Index(fields=["owner", "status", "due_date"]),
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["assignee", "status"]),
+            # The sweep's working sets: open work by due date, and what it has flagged.
+            models.Index(fields=["due_date"], condition=Q(status__in=OPEN_STATUSES), name="case_open_due"),
+            models.Index(fields=["deadline_flagged_at"], condition=~Q(deadline_flag=""), name="case_flagged"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0),
@@ -187,6 +217,9 @@ class EventAction(models.TextChoices):
     CONSULTATION_ANSWERED = "consultation_answered", _("Opinion given")
     DEEMED_AGREED = "deemed_agreed", _("Deemed to agree after silence")
     RECONCILED = "reconciled", _("Disagreement reconciled")
+    EXTENDED = "extended", _("Deadline extended")
+    KEY_TASK_SET = "key_task_set", _("Marked as a key task")
+    KEY_TASK_CLEARED = "key_task_cleared", _("No longer a key task")
     REFUSED = "refused", _("Refused")
 
 
@@ -374,7 +407,7 @@ class Position(models.TextChoices):
     NOT_COMPETENT = "not_competent", _("Not within our functions")
 
 
-class Consultation(models.Model):
+class Consultation(DeadlineFlagFields):
     """The owner's request to another department for its opinion, with its own deadline (DESIGN.md §2 rule 6)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")
@@ -409,7 +442,11 @@ class Consultation(models.Model):
         ordering = ["requested_at", "id"]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
-        indexes = [models.Index(fields=["department", "status", "due_date"])]
+        indexes = [
+            models.Index(fields=["department", "status", "due_date"]),
+            models.Index(fields=["due_date"], condition=Q(status="open"), name="consultation_open_due"),
+            models.Index(fields=["deadline_flagged_at"], condition=~Q(deadline_flag=""), name="consultation_flagged"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["case", "department"], condition=Q(status="open"),
                                     name="one_open_consultation_per_case_and_unit"),
@@ -446,3 +483,74 @@ class Reconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consultation_id} {self.settled_on.isoformat()}"
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", _("New assignment")
+    DUE_SOON = "due_soon", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")
+    DIGEST = "digest", _("Daily digest")
+
+
+DEADLINE_KINDS = (NotificationKind.DUE_SOON, NotificationKind.OVERDUE)
+
+
+class MailState(models.TextChoices):
+    PENDING = "pending", _("To be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    NONE = "none", _("No e-mail address")
+
+
+class Notification(models.Model):
+    """A notice to one person, shown under the bell and mailed once (DESIGN.md §2 rule 9).
+
+    The unique constraints are what make the sweep safe to run twice or on two workers at once: one notice
+    per person, item, kind and due date (a moved deadline is news again), one per assignment event, one
+    digest per person and day.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
+                                  related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    case = models.ForeignKey(Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="notifications")
+    consultation = models.ForeignKey(Consultation, verbose_name=_("consultation"), null=True, blank=True,
+                                     on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(CaseEvent, verbose_name=_("event"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="notifications")
+    # The due date the notice is about, or the digest's day.
+    on_date = models.DateField(_("date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    mail_state = models.CharField(_("e-mail"), max_length=10, choices=MailState.choices, default=MailState.PENDING)
+    mail_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), db_default=0)
+    mailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    mail_error = models.TextField(_("last e-mail error"), blank=True, db_default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["created_at"], condition=Q(mail_state="pending"), name="notification_mail_pending"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "kind", "case", "on_date"], name="one_case_deadline_notice",
+                                    condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=True)),
+            models.UniqueConstraint(fields=["recipient", "kind", "consultation", "on_date"],
+                                    name="one_consultation_deadline_notice",
+                                    condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=False)),
+            models.UniqueConstraint(fields=["recipient", "event"], name="one_notice_per_event",
+                                    condition=Q(event__isnull=False)),
+            models.UniqueConstraint(fields=["recipient", "on_date"], name="one_digest_per_day",
+                                    condition=Q(kind=NotificationKind.DIGEST)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.case_id or self.consultation_id or self.on_date}"
+
+    @property
+    def subject_case(self) -> Case | None:
+        return self.consultation.case if self.consultation_id else self.case

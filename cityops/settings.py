@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_celery_beat",
     "departments",
     "cases",
 ]
@@ -192,6 +193,14 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# No task returns anything anyone reads: results would only fill the broker.
+CELERY_TASK_IGNORE_RESULT = True
+# A worker that dies mid-task leaves it for another worker (the sweep and the mail are safe to repeat).
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic jobs live in the database, editable in the admin (django-celery-beat); migrations create them.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
     if REDIS_URL
@@ -202,6 +211,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
 )
+if not REDIS_URL:
+    # The filesystem transport expects its folders to exist; the web process and the worker both publish.
+    for _folder in ("queue", "processed"):
+        (BASE_DIR / "var" / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -210,6 +223,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cityops@localhost")
+# Where links in e-mail point: the address officials open CityOps at.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# A notice whose mail failed this many times is marked failed instead of being retried forever.
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 5, minimum=1)
 
 LOGGING = {
     "version": 1,

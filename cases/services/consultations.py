@@ -7,13 +7,16 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import CharField, Max, Value
+from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.bulk import insert_from_select
 from cases.models import (
     Attachment,
     Case,
+    CaseEvent,
     Consultation,
     ConsultationStatus,
     DisputeStatus,
@@ -23,6 +26,7 @@ from cases.models import (
     RuleDispute,
     Status,
 )
+from cases.notifications import notify_assignment
 from cases.refusals import Refused, record_refusal, records_refusals
 from cases.selectors import staff_of
 from cases.services.common import (
@@ -139,9 +143,11 @@ def consultation_assign(*, consultation: Consultation, actor, assignee) -> Consu
             previous = current.assignee
             current.assignee = assignee
             current.save(update_fields=["assignee"])
-            record(current.case, actor, EventAction.CONSULTATION_ASSIGNED, from_status=current.case.status,
-                   consultation=current.pk, previous=previous.username if previous else None,
-                   assignee=assignee.username)
+            event = record(current.case, actor, EventAction.CONSULTATION_ASSIGNED, from_status=current.case.status,
+                           consultation=current.pk, previous=previous.username if previous else None,
+                           assignee=assignee.username)
+            notify_assignment(event=event, assignee=assignee, department_id=current.department_id, actor=actor,
+                              consultation=current)
             return current
 
     return _recording_refusals(consultation, actor, "assign_consultation", assign)
@@ -183,36 +189,35 @@ def consultation_respond(*, consultation: Consultation, actor, position: str, co
     return _recording_refusals(consultation, actor, "respond", respond)
 
 
-def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None) -> int:
+def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None,
+                                     now: dt.datetime | None = None) -> int:
     """Required consultations unanswered past their deadline become `deemed_agreed` (DESIGN.md §3, Silence).
 
-    Set-based, safe to run twice: the UPDATE re-checks `status = open` itself, and events are written only
-    for the rows this run changed. `cases` limits it to some cases (the submission gate); the periodic
-    sweep passes none.
+    Two statements whatever the number of rows: one UPDATE that re-checks `status = open` itself (so a
+    second run, or a concurrent one, changes nothing it changed), and one INSERT … SELECT that writes an
+    event for each row this run stamped with its own `now`. `cases` limits it to some cases (the submission
+    gate); the periodic sweep passes none.
     """
     if not settings.CONSULTATION_SILENCE_MEANS_AGREEMENT:
         return 0
-    today = today or local_date(timezone.now())
+    now = now or timezone.now()
+    today = today or local_date(now)
     silent = Consultation.objects.filter(status=ConsultationStatus.OPEN, required=True, due_date__lt=today)
     if cases is not None:
         silent = silent.filter(case__in=cases)
     with transaction.atomic():
-        ids = list(silent.select_for_update(skip_locked=True).values_list("pk", flat=True))
-        if not ids:
-            return 0
-        now = timezone.now()
-        Consultation.objects.filter(pk__in=ids, status=ConsultationStatus.OPEN).update(
-            status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
-        from cases.models import CaseEvent
+        deemed = silent.update(status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
+        if deemed:
+            insert_from_select(CaseEvent, EVENT_FIELDS, Consultation.objects.filter(
+                status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now).values_list(
+                "case_id", Value(now), Value(EventAction.DEEMED_AGREED), "case__status", "case__status",
+                "department_id", Value(""),
+                JSONObject(consultation="id", due_date=Cast("due_date", output_field=CharField()))))
+    return deemed
 
-        CaseEvent.objects.bulk_create([
-            CaseEvent(case_id=case_id, actor=None, at=now, action=EventAction.DEEMED_AGREED, from_status=status,
-                      to_status=status, from_department_id=department_id,
-                      payload={"consultation": pk, "due_date": due.isoformat()})
-            for pk, case_id, status, department_id, due in Consultation.objects.filter(pk__in=ids).values_list(
-                "pk", "case_id", "case__status", "department_id", "due_date")
-        ])
-    return len(ids)
+
+# The columns of a system event (no actor) written by INSERT … SELECT, in the order the selects give them.
+EVENT_FIELDS = ["case", "at", "action", "from_status", "to_status", "from_department", "note", "payload"]
 
 
 def latest_consultations(case: Case) -> dict[int, Consultation]:

@@ -1,0 +1,20 @@
+"""Set-based writes the ORM lacks: INSERT … SELECT, so a sweep never loads the rows it writes."""
+
+from __future__ import annotations
+
+from django.db import connection, models
+
+
+def insert_from_select(model: type[models.Model], fields: list[str], rows: models.QuerySet) -> int:
+    """Insert what `rows` selects into `model`'s `fields`, skipping rows that a unique constraint refuses.
+
+    `rows` is a `values_list(...)` queryset giving one value per field, in the same order. The skipped
+    conflicts are how concurrent runs stay single: each row is inserted once, whoever runs first.
+    Returns the number of rows inserted.
+    """
+    sql, params = rows.order_by().query.sql_with_params()
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {sql} ON CONFLICT DO NOTHING", params)
+        return cursor.rowcount

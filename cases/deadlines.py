@@ -1,0 +1,158 @@
+"""The overdue sweep (DESIGN.md §2 rule 9, §3): flag late and due-soon work, set-based, once per item.
+
+Every step is one SQL statement over the whole table, so the sweep costs the same number of statements for
+ten cases or a million, and no row is loaded into Python to decide anything:
+
+- the UPDATEs re-check their own condition on each row they lock, so when two workers sweep at once the
+  second finds the rows already flagged and changes nothing;
+- each run stamps the rows it flagged with its own `now`, and inserts the notices for exactly those rows;
+  the notices' unique constraints turn any repeat into a no-op.
+
+The flags never touch `Case.version`: a sweep must not make an official's open page stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import BigIntegerField, F, Q, QuerySet, Value, When
+from django.db.models import Case as When_
+from django.utils import timezone
+
+from cases.bulk import insert_from_select
+from cases.models import (
+    OPEN_STATUSES,
+    Case,
+    Consultation,
+    ConsultationStatus,
+    DeadlineFlag,
+    MailState,
+    Notification,
+)
+from cases.services.consultations import deem_silent_consultations_agreed
+from departments.models import Role, Staff
+from departments.workdays import get_calendar, local_date
+
+CASE_OPEN = Q(status__in=OPEN_STATUSES)
+CONSULTATION_OPEN = Q(status=ConsultationStatus.OPEN)
+NOTICE_FIELDS = ["recipient", "kind", "case", "consultation", "on_date", "created_at", "mail_state"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Today (local) and the last due date that counts as due soon: one working day ahead."""
+
+    today: dt.date
+    soon: dt.date
+
+    @classmethod
+    def at(cls, moment: dt.datetime) -> Window:
+        today = local_date(moment)
+        return cls(today=today, soon=get_calendar().add_working_days(today, 1))
+
+    def overdue(self) -> Q:
+        return Q(due_date__lt=self.today)
+
+    def due_soon(self) -> Q:
+        return Q(due_date__gte=self.today, due_date__lte=self.soon)
+
+
+@dataclass
+class SweepResult:
+    cases_overdue: int = 0
+    cases_due_soon: int = 0
+    consultations_overdue: int = 0
+    consultations_due_soon: int = 0
+    cleared: int = 0
+    deemed_agreed: int = 0
+    notices: int = 0
+
+    def __str__(self) -> str:
+        return (f"flagged {self.cases_overdue} cases overdue, {self.consultations_overdue} consultations overdue, "
+                f"{self.cases_due_soon + self.consultations_due_soon} due soon "
+                f"({self.cases_due_soon} cases, {self.consultations_due_soon} consultations); "
+                f"cleared {self.cleared}; {self.deemed_agreed} consultations deemed agreed; "
+                f"{self.notices} notifications")
+
+
+def _flag(items: QuerySet, condition: Q, flag: str, now: dt.datetime) -> int:
+    """Flag the items meeting `condition` that are not flagged so for their current due date."""
+    return (items.filter(condition).exclude(deadline_flag=flag, deadline_flag_due=F("due_date"))
+            .update(deadline_flag=flag, deadline_flag_due=F("due_date"), deadline_flagged_at=now))
+
+
+def _clear(model, open_q: Q, window: Window) -> int:
+    """Unflag work that is finished, or whose deadline moved beyond the due-soon window."""
+    return (model.objects.exclude(deadline_flag=DeadlineFlag.NONE).exclude(open_q & Q(due_date__lte=window.soon))
+            .update(deadline_flag=DeadlineFlag.NONE, deadline_flag_due=None, deadline_flagged_at=None))
+
+
+def _mail_state(email_path: str):
+    return When_(When(**{email_path: ""}, then=Value(MailState.NONE)), default=Value(MailState.PENDING))
+
+
+def _heads() -> QuerySet:
+    return Staff.objects.filter(role=Role.HEAD, user__is_active=True)
+
+
+def _notify_flagged(now: dt.datetime) -> int:
+    """One notice per flagged item to its assignee and to the head of the unit that owes the work."""
+    flagged = [DeadlineFlag.OVERDUE, DeadlineFlag.DUE_SOON]
+    cases = Case.objects.filter(deadline_flagged_at=now, deadline_flag__in=flagged)
+    consultations = Consultation.objects.filter(deadline_flagged_at=now, deadline_flag__in=flagged)
+    null = Value(None, output_field=BigIntegerField())
+    selects = [
+        cases.filter(assignee__is_active=True).values_list(
+            "assignee_id", "deadline_flag", "id", null, "due_date", Value(now), _mail_state("assignee__email")),
+        _heads().filter(department__owned_cases__deadline_flagged_at=now,
+                        department__owned_cases__deadline_flag__in=flagged).values_list(
+            "user_id", "department__owned_cases__deadline_flag", "department__owned_cases__id", null,
+            "department__owned_cases__due_date", Value(now), _mail_state("user__email")),
+        consultations.filter(assignee__is_active=True).values_list(
+            "assignee_id", "deadline_flag", "case_id", "id", "due_date", Value(now), _mail_state("assignee__email")),
+        _heads().filter(department__consultations__deadline_flagged_at=now,
+                        department__consultations__deadline_flag__in=flagged).values_list(
+            "user_id", "department__consultations__deadline_flag", "department__consultations__case_id",
+            "department__consultations__id", "department__consultations__due_date", Value(now),
+            _mail_state("user__email")),
+    ]
+    return sum(insert_from_select(Notification, NOTICE_FIELDS, rows) for rows in selects)
+
+
+def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
+    """Flag overdue and due-soon cases and consultations, clear stale flags, notify; one transaction."""
+    now = now or timezone.now()
+    window = Window.at(now)
+    result = SweepResult()
+    with transaction.atomic():
+        result.deemed_agreed = deem_silent_consultations_agreed(today=window.today, now=now)
+        cases = Case.objects.filter(CASE_OPEN, due_date__isnull=False)
+        consultations = Consultation.objects.filter(CONSULTATION_OPEN)
+        result.cases_overdue = _flag(cases, window.overdue(), DeadlineFlag.OVERDUE, now)
+        result.cases_due_soon = _flag(cases, window.due_soon(), DeadlineFlag.DUE_SOON, now)
+        result.consultations_overdue = _flag(consultations, window.overdue(), DeadlineFlag.OVERDUE, now)
+        result.consultations_due_soon = _flag(consultations, window.due_soon(), DeadlineFlag.DUE_SOON, now)
+        result.cleared = _clear(Case, CASE_OPEN, window) + _clear(Consultation, CONSULTATION_OPEN, window)
+        if result.cases_overdue + result.cases_due_soon + result.consultations_overdue + result.consultations_due_soon:
+            result.notices = _notify_flagged(now)
+    return result
+
+
+
+def desk_cases(department_id: int, window: Window) -> QuerySet[Case]:
+    """A unit's open cases overdue or due soon: key tasks first, then the longest overdue (DESIGN.md §5)."""
+    return (Case.objects.filter(CASE_OPEN, owner_id=department_id, due_date__lte=window.soon)
+            .order_by("-key_task", "due_date", "id"))
+
+
+def desk_consultations(department_id: int, window: Window) -> QuerySet[Consultation]:
+    """The opinions a unit owes that are overdue or due soon, in the same order."""
+    return (Consultation.objects.filter(CONSULTATION_OPEN, department_id=department_id, due_date__lte=window.soon)
+            .order_by("-case__key_task", "due_date", "id"))
+
+
+def working_days_late(due_date: dt.date, today: dt.date) -> int:
+    """Working days past the due date (0 while it has not passed)."""
+    return get_calendar().working_days_between(due_date, today) if due_date < today else 0
