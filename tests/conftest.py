@@ -24,6 +24,21 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def celery_inline():
+    """Tasks queued by the code under test run at once, in this process, against the test database.
+
+    The end-to-end test of a real worker on Redis (tests/cases/test_celery_worker.py) starts its own worker
+    process, which does not see this setting.
+    """
+    from cityops.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @dataclass
 class City:
     owner: Department

@@ -13,6 +13,7 @@ from cases.services.consultations import (
     consultation_respond,
     deem_silent_consultations_agreed,
 )
+from cases.services.deadlines import case_extend, case_set_key_task, may_set_key_task
 from cases.services.disputes import case_dispute, dispute_settle, open_disputes
 from cases.services.handling import (
     case_accept,
@@ -41,6 +42,8 @@ __all__ = [
     "case_create",
     "case_decide",
     "case_dispute",
+    "case_extend",
+    "case_set_key_task",
     "case_propose",
     "case_request_supplement",
     "case_resolve",
@@ -52,6 +55,7 @@ __all__ = [
     "dispute_settle",
     "handlers_of",
     "may_record_decisions",
+    "may_set_key_task",
     "next_reference",
     "open_disputes",
     "pending_submissions",

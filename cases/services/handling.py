@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, EventAction, Return, Status, TriageReason
+from cases.notifications import notify_assignment
 from cases.refusals import Refused, records_refusals
 from cases.services.common import (
     HANDLER_ROLES,
@@ -55,8 +56,9 @@ def case_assign(*, case: Case, actor, assignee, expected_version: int | None = N
             fields += ["status", "accepted_at"]
         case.assignee = assignee
         save_case(case, *fields)
-        record(case, actor, EventAction.ASSIGNED, from_status=from_status,
-               previous=previous.username if previous else None, assignee=assignee.username)
+        event = record(case, actor, EventAction.ASSIGNED, from_status=from_status,
+                       previous=previous.username if previous else None, assignee=assignee.username)
+        notify_assignment(event=event, assignee=assignee, department_id=case.owner_id, actor=actor)
     return case
 
 
