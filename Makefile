@@ -1,6 +1,7 @@
 # CityOps developer commands (GNU make). Needs only Python 3.11 on the machine: `make run`, `make test`.
 #
 #   make run                     migrate, load the demo city, serve http://127.0.0.1:8000 (DEBUG on)
+#                                with a Celery worker and beat beside it (the overdue sweep every 5 minutes)
 #   make test PYTEST_ARGS='-k routing -x'
 #                                the test suite; SQLite unless DATABASE_URL is set
 #   make lint                    ruff
@@ -26,10 +27,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_ROOT_USER_ACTION := ignore
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv venv run test lint bench clean distclean
+.PHONY: help .venv venv run worker beat test lint bench clean distclean
 
 help:
-	@echo "make run     - migrate, load the demo city and serve it on http://$(HOST):$(PORT)"
+	@echo "make run     - migrate, load the demo city and serve it on http://$(HOST):$(PORT), with a Celery worker"
+	@echo "make worker / make beat - a Celery worker / the beat scheduler on their own (production-like)"
 	@echo "make test    - run the tests (PYTEST_ARGS='...' to pass options; DATABASE_URL for PostgreSQL)"
 	@echo "make lint    - ruff check"
 	@echo "make bench   - routing and intake benchmarks (BENCH_ARGS='--help' for options)"
@@ -43,11 +45,23 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# The worker runs beat inside it (-B): one process is enough on one machine, and the broker (Redis when
+# REDIS_URL is set, else a folder under var/celery) needs no server. It stops when the web server stops.
 run: export DEBUG := 1
 run: .venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	$(BIN)/celery -A cityops worker --beat --pool=solo --loglevel=INFO --logfile=var/celery/worker.log & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Celery worker and beat: pid $$worker, log var/celery/worker.log"; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production-like: a worker and beat of their own, on the broker REDIS_URL names (run beat exactly once).
+worker: .venv
+	$(BIN)/celery -A cityops worker --loglevel=INFO
+
+beat: .venv
+	$(BIN)/celery -A cityops beat --loglevel=INFO
 
 test: .venv
 	$(BIN)/pytest $(PYTEST_ARGS)

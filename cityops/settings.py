@@ -190,7 +190,8 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: Redis when REDIS_URL is set; otherwise a broker that needs no server (see README).
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# The filesystem transport ignores the host; naming one keeps kombu from warning about it on every publish.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # No task returns anything anyone reads: results would only fill the broker.
@@ -208,12 +209,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(BASE_DIR / "var" / "celery" / "queue"),
         "data_folder_out": str(BASE_DIR / "var" / "celery" / "queue"),
         "processed_folder": str(BASE_DIR / "var" / "celery" / "processed"),
+        # Broadcasts (remote control, worker events) too, or kombu writes them under the working directory.
+        "control_folder": str(BASE_DIR / "var" / "celery" / "control"),
         "store_processed": False,
     }
 )
 if not REDIS_URL:
     # The filesystem transport expects its folders to exist; the web process and the worker both publish.
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (BASE_DIR / "var" / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -222,6 +225,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# For the file backend (django.core.mail.backends.filebased.EmailBackend): one file per message here.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(BASE_DIR / "var" / "mail")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cityops@localhost")
 # Where links in e-mail point: the address officials open CityOps at.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
