@@ -16,7 +16,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from cases.models import Attachment, Case, CaseEvent, DisputeStatus, Return, RuleDispute, Submission
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    DisputeStatus,
+    MailState,
+    Notification,
+    Return,
+    RuleDispute,
+    Submission,
+)
 from cases.refusals import Refused
 from cases.selectors import cases_visible_to, with_list_relations
 from cases.services import dispute_settle
@@ -62,6 +72,8 @@ class CaseAdmin(admin.ModelAdmin):
         (None, {"fields": ["triage_since", "handover_due_at", "handed_over_at", "handover_late"]}),
         (None, {"fields": ["accepted_at", "resolved_at", "outcome", "resolution", "supplement_requested_at",
                            "supplement_items", "supplement_completed_at", "version"]}),
+        (_("Deadline"), {"fields": ["extended_at", "extended_by", "due_date_before_extension", "extension_reason",
+                                    "deadline_flag", "deadline_flag_due", "deadline_flagged_at"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
@@ -94,6 +106,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """Where an admin sees whose mail failed and why; the sweep and the services write these rows."""
+
+    list_display = ["created_at", "recipient", "kind", "case", "on_date", "read_at", "mail_state", "mail_attempts"]
+    list_filter = ["kind", "mail_state"]
+    search_fields = ["recipient__username", "case__reference"]
+    list_select_related = ["recipient", "case"]
+    date_hierarchy = "created_at"
+    actions = ["mail_again"]
+
+    @admin.action(description=_("Send the e-mail again"))
+    def mail_again(self, request, queryset):
+        from cases.notifications import queue_mail
+
+        count = queryset.exclude(mail_state=MailState.NONE).update(mail_state=MailState.PENDING, mail_attempts=0)
+        queue_mail()
+        self.message_user(request, ngettext("%(count)d notice queued for mailing.",
+                                            "%(count)d notices queued for mailing.", count) % {"count": count})
 
 
 @admin.register(Return)
