@@ -196,5 +196,11 @@ class Command(BaseCommand):
             load_calendar()
             logins = load_users(units, reset_passwords=reset_passwords)
             load_cases(units, case_types)
+        # The sweep flags the backdated demo cases now, so the bell and the overdue desk show them at once
+        # rather than at the worker's first run.
+        from cases.deadlines import flag_overdue
+
+        swept = flag_overdue()
         if not quiet:
             self.stdout.write(login_table(logins))
+            self.stdout.write(str(swept))
