@@ -54,7 +54,7 @@ def department_queue(user) -> QuerySet[Case]:
 def triage_queue(user) -> QuerySet[Case]:
     if not is_clerk(user):
         return Case.objects.none()
-    return cases_visible_to(user).filter(status=Status.TRIAGE).order_by("received_at", "id")
+    return cases_visible_to(user).filter(status=Status.TRIAGE).order_by("-key_task", "received_at", "id")
 
 
 def with_list_relations(cases: QuerySet[Case]) -> QuerySet[Case]:

@@ -35,7 +35,7 @@ class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         return (consultations_visible_to(self.request.user)
                 .select_related("case", "department", "requested_by", "assignee", "answered_by")
-                .order_by("due_date", "id"))
+                .order_by("-case__key_task", "due_date", "id"))
 
     def _act(self, request, form_class, service):
         consultation = self.get_object()

@@ -29,4 +29,4 @@ class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         # Those allowed here see the whole city (selectors.sees_whole_city), so no case is hidden from them.
         return (Submission.objects.select_related("case", "department", "submitted_by", "decided_by")
-                .order_by("submitted_at", "id"))
+                .order_by("-case__key_task", "submitted_at", "id"))
