@@ -18,3 +18,13 @@ def insert_from_select(model: type[models.Model], fields: list[str], rows: model
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {sql} ON CONFLICT DO NOTHING", params)
         return cursor.rowcount
+
+
+def unlocked(rows: models.QuerySet) -> models.QuerySet:
+    """`rows` minus those another transaction holds right now, locked for this one (FOR UPDATE SKIP LOCKED).
+
+    For sweeps over the whole table: a person's action holds its case for its whole transaction, and a sweep
+    waiting on it could deadlock with it (a submission deems silence on its own case's consultations too).
+    The sweep passes such rows by and the next run takes them. A no-op on SQLite, which has one writer.
+    """
+    return rows.filter(pk__in=rows.order_by().select_for_update(skip_locked=True).values("pk"))

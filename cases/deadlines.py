@@ -3,8 +3,9 @@
 Every step is one SQL statement over the whole table, so the sweep costs the same number of statements for
 ten cases or a million, and no row is loaded into Python to decide anything:
 
-- the UPDATEs re-check their own condition on each row they lock, so when two workers sweep at once the
-  second finds the rows already flagged and changes nothing;
+- the UPDATEs take only rows no one else holds (SKIP LOCKED) and re-check their condition on each, so when
+  two workers sweep at once the second finds the rows flagged or held and changes nothing, and a sweep never
+  waits on an official's action (the next run takes what it passed by);
 - each run stamps the rows it flagged with its own `now`, and inserts the notices for exactly those rows;
   the notices' unique constraints turn any repeat into a no-op.
 
@@ -21,7 +22,7 @@ from django.db.models import BigIntegerField, F, Q, QuerySet, Value, When
 from django.db.models import Case as When_
 from django.utils import timezone
 
-from cases.bulk import insert_from_select
+from cases.bulk import insert_from_select, unlocked
 from cases.models import (
     OPEN_STATUSES,
     Case,
@@ -79,14 +80,14 @@ class SweepResult:
 
 def _flag(items: QuerySet, condition: Q, flag: str, now: dt.datetime) -> int:
     """Flag the items meeting `condition` that are not flagged so for their current due date."""
-    return (items.filter(condition).exclude(deadline_flag=flag, deadline_flag_due=F("due_date"))
-            .update(deadline_flag=flag, deadline_flag_due=F("due_date"), deadline_flagged_at=now))
+    pending = items.filter(condition).exclude(deadline_flag=flag, deadline_flag_due=F("due_date"))
+    return unlocked(pending).update(deadline_flag=flag, deadline_flag_due=F("due_date"), deadline_flagged_at=now)
 
 
 def _clear(model, open_q: Q, window: Window) -> int:
     """Unflag work that is finished, or whose deadline moved beyond the due-soon window."""
-    return (model.objects.exclude(deadline_flag=DeadlineFlag.NONE).exclude(open_q & Q(due_date__lte=window.soon))
-            .update(deadline_flag=DeadlineFlag.NONE, deadline_flag_due=None, deadline_flagged_at=None))
+    stale = model.objects.exclude(deadline_flag=DeadlineFlag.NONE).exclude(open_q & Q(due_date__lte=window.soon))
+    return unlocked(stale).update(deadline_flag=DeadlineFlag.NONE, deadline_flag_due=None, deadline_flagged_at=None)
 
 
 def _mail_state(email_path: str):

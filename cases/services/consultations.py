@@ -12,7 +12,7 @@ from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.bulk import insert_from_select
+from cases.bulk import insert_from_select, unlocked
 from cases.models import (
     Attachment,
     Case,
@@ -206,7 +206,7 @@ def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None
     if cases is not None:
         silent = silent.filter(case__in=cases)
     with transaction.atomic():
-        deemed = silent.update(status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
+        deemed = unlocked(silent).update(status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
         if deemed:
             insert_from_select(CaseEvent, EVENT_FIELDS, Consultation.objects.filter(
                 status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now).values_list(

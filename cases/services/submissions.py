@@ -80,6 +80,7 @@ def case_decide(*, case: Case, actor, outcome: str, note: str = "", expected_ver
 
 
 def pending_submissions():
-    """The city office's queue: matters waiting for the City Committee, oldest first."""
-    return (Submission.objects.filter(outcome="").select_related("case", "case__case_type", "department",
-                                                                 "submitted_by").order_by("-case__key_task", "submitted_at", "id"))
+    """The city office's queue: matters waiting for the City Committee, key tasks first, then oldest first."""
+    return (Submission.objects.filter(outcome="")
+            .select_related("case", "case__case_type", "department", "submitted_by")
+            .order_by("-case__key_task", "submitted_at", "id"))
