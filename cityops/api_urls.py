@@ -5,6 +5,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
 
 from cases.api.consultations import ConsultationViewSet
+from cases.api.deadlines import OverdueView
 from cases.api.disputes import DisputeViewSet
 from cases.api.submissions import SubmissionViewSet
 from cases.api.views import CaseViewSet
@@ -23,6 +24,7 @@ router.register("disputes", DisputeViewSet, basename="api-dispute")
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("overdue/", OverdueView.as_view(), name="api-overdue"),
     path("routing/preview/", departments.RoutingPreviewView.as_view(), name="api-routing-preview"),
     *router.urls,
 ]

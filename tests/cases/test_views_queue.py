@@ -127,7 +127,7 @@ def test_query_count_does_not_grow_with_rows(signed_in, city, log_case, count, d
     for number in range(count):
         log_case(title=f"Hồ sơ số {number}", key_task=number % 3 == 0)
     client = signed_in("head")
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = client.get(URL)
     assert len(references(response)) == min(count, 25)
 
