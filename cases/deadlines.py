@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from cases.bulk import insert_from_select, unlocked
 from cases.models import (
-    OPEN_STATUSES,
+    RUNNING_STATUSES,
     Case,
     Consultation,
     ConsultationStatus,
@@ -34,9 +34,9 @@ from cases.models import (
 )
 from cases.services.consultations import deem_silent_consultations_agreed
 from departments.models import Role, Staff
-from departments.workdays import get_calendar, local_date
+from departments.workdays import WorkingCalendar, get_calendar, local_date
 
-CASE_OPEN = Q(status__in=OPEN_STATUSES)
+CASE_RUNNING = Q(status__in=RUNNING_STATUSES)
 CONSULTATION_OPEN = Q(status=ConsultationStatus.OPEN)
 NOTICE_FIELDS = ["recipient", "kind", "case", "consultation", "on_date", "created_at", "mail_state"]
 
@@ -129,13 +129,13 @@ def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
     result = SweepResult()
     with transaction.atomic():
         result.deemed_agreed = deem_silent_consultations_agreed(today=window.today, now=now)
-        cases = Case.objects.filter(CASE_OPEN, due_date__isnull=False)
+        cases = Case.objects.filter(CASE_RUNNING, due_date__isnull=False)
         consultations = Consultation.objects.filter(CONSULTATION_OPEN)
         result.cases_overdue = _flag(cases, window.overdue(), DeadlineFlag.OVERDUE, now)
         result.cases_due_soon = _flag(cases, window.due_soon(), DeadlineFlag.DUE_SOON, now)
         result.consultations_overdue = _flag(consultations, window.overdue(), DeadlineFlag.OVERDUE, now)
         result.consultations_due_soon = _flag(consultations, window.due_soon(), DeadlineFlag.DUE_SOON, now)
-        result.cleared = _clear(Case, CASE_OPEN, window) + _clear(Consultation, CONSULTATION_OPEN, window)
+        result.cleared = _clear(Case, CASE_RUNNING, window) + _clear(Consultation, CONSULTATION_OPEN, window)
         if result.cases_overdue + result.cases_due_soon + result.consultations_overdue + result.consultations_due_soon:
             result.notices = _notify_flagged(now)
     return result
@@ -144,7 +144,7 @@ def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
 
 def desk_cases(department_id: int, window: Window) -> QuerySet[Case]:
     """A unit's open cases overdue or due soon: key tasks first, then the longest overdue (DESIGN.md §5)."""
-    return (Case.objects.filter(CASE_OPEN, owner_id=department_id, due_date__lte=window.soon)
+    return (Case.objects.filter(CASE_RUNNING, owner_id=department_id, due_date__lte=window.soon)
             .order_by("-key_task", "due_date", "id"))
 
 
@@ -154,6 +154,8 @@ def desk_consultations(department_id: int, window: Window) -> QuerySet[Consultat
             .order_by("-case__key_task", "due_date", "id"))
 
 
-def working_days_late(due_date: dt.date, today: dt.date) -> int:
-    """Working days past the due date (0 while it has not passed)."""
-    return get_calendar().working_days_between(due_date, today) if due_date < today else 0
+def working_days_late(due_date: dt.date, today: dt.date, calendar: WorkingCalendar | None = None) -> int:
+    """Working days past the due date (0 while it has not passed). Lists pass one `calendar` for all rows."""
+    if due_date >= today:
+        return 0
+    return (calendar or get_calendar()).working_days_between(due_date, today)

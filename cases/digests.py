@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.bulk import insert_from_select
 from cases.deadlines import Window, desk_cases, desk_consultations
 from cases.models import (
-    OPEN_STATUSES,
+    RUNNING_STATUSES,
     Case,
     Consultation,
     ConsultationStatus,
@@ -41,7 +41,7 @@ def create_digests(*, now: dt.datetime | None = None) -> int:
     """One digest notice per active head whose unit has overdue or due-soon work; at most one a day."""
     now = now or timezone.now()
     window = Window.at(now)
-    owing_cases = Case.objects.filter(status__in=OPEN_STATUSES, due_date__lte=window.soon)
+    owing_cases = Case.objects.filter(status__in=RUNNING_STATUSES, due_date__lte=window.soon)
     owing_consultations = Consultation.objects.filter(status=ConsultationStatus.OPEN, due_date__lte=window.soon)
     heads = Staff.objects.filter(role=Role.HEAD, user__is_active=True).filter(
         Q(department__in=owing_cases.values("owner_id"))

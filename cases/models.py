@@ -23,6 +23,9 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.ROUTED, Status.IN_PROGRESS, Status.AWAITING_SUPPLEMENT, Status.SUBMITTED)
+# Open work whose clock runs: a case waiting for the applicant's supplement has its clock stopped (DESIGN.md §3),
+# so it is neither due soon nor overdue until the dossier is complete.
+RUNNING_STATUSES = (Status.ROUTED, Status.IN_PROGRESS, Status.SUBMITTED)
 
 
 class Source(models.TextChoices):
@@ -70,10 +73,10 @@ class CaseQuerySet(models.QuerySet):
 
     @staticmethod
     def _overdue_condition(today=None) -> Q:
-        # Open and past the end of the due day, local time; the same test as Case.is_overdue.
+        # Running and past the end of the due day, local time; the same test as Case.is_overdue.
         from departments.workdays import local_date
 
-        return Q(status__in=OPEN_STATUSES, due_date__lt=today or local_date(timezone.now()))
+        return Q(status__in=RUNNING_STATUSES, due_date__lt=today or local_date(timezone.now()))
 
     def overdue(self, today=None):
         return self.filter(self._overdue_condition(today))
@@ -164,7 +167,7 @@ class Case(DeadlineFlagFields):
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["assignee", "status"]),
             # The sweep's working sets: open work by due date, and what it has flagged.
-            models.Index(fields=["due_date"], condition=Q(status__in=OPEN_STATUSES), name="case_open_due"),
+            models.Index(fields=["due_date"], condition=Q(status__in=RUNNING_STATUSES), name="case_running_due"),
             models.Index(fields=["deadline_flagged_at"], condition=~Q(deadline_flag=""), name="case_flagged"),
         ]
         constraints = [
@@ -186,7 +189,7 @@ class Case(DeadlineFlagFields):
     def is_overdue(self) -> bool:
         from departments.workdays import local_date
 
-        return (self.status in OPEN_STATUSES and self.due_date is not None
+        return (self.status in RUNNING_STATUSES and self.due_date is not None
                 and self.due_date < local_date(timezone.now()))
 
     @property
