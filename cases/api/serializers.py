@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.deadlines import working_days_late
 from cases.models import (
     Attachment,
     Case,
@@ -167,7 +168,7 @@ class CaseDetailSerializer(CaseSerializer):
 
     class Meta(CaseSerializer.Meta):
         fields = [*CaseSerializer.Meta.fields, "events", "consultations", "attachments", "returns", "submissions",
-                  "competent_department"]
+                  "competent_department", "extended_at", "due_date_before_extension", "extension_reason"]
         read_only_fields = fields
 
     def get_competent_department(self, case) -> str | None:
@@ -371,3 +372,88 @@ class RefusalSerializer(serializers.Serializer):
 
     code = serializers.CharField(help_text="not_owner, invalid_transition, within_own_authority, …")
     detail = serializers.CharField()
+
+
+# --- The overdue desk over HTTP (issue 5) ----------------------------------------------------------------
+# Each item is judged against one window and one calendar, which `OverdueView` passes in the context so
+# that a list of 500 costs no query per item.
+
+
+class DeskItemSerializer(serializers.Serializer):
+    """The deadline facts an overdue-desk item shares, whether a case or a consultation."""
+
+    overdue = serializers.SerializerMethodField(help_text="Still open after the end of its due date (local time).")
+    due_soon = serializers.SerializerMethodField(help_text="Due today or on the next working day.")
+    working_days_late = serializers.SerializerMethodField(
+        help_text="Working days past the due date; 0 while it has not passed.")
+
+    def get_overdue(self, item) -> bool:
+        return item.due_date < self.context["window"].today
+
+    def get_due_soon(self, item) -> bool:
+        window = self.context["window"]
+        return window.today <= item.due_date <= window.soon
+
+    def get_working_days_late(self, item) -> int:
+        today = self.context["window"].today
+        return working_days_late(item.due_date, today, self.context["calendar"])
+
+
+class OverdueCaseSerializer(DeskItemSerializer, serializers.ModelSerializer):
+    """An open case of the unit, overdue or due soon."""
+
+    owner = code_of()
+    assignee = username_of(help_text="The case's one named assignee; null while it is not accepted.")
+    legal_basis = serializers.CharField(read_only=True, help_text="The legal basis of the rule the case was routed by.")
+
+    class Meta:
+        model = Case
+        fields = ["reference", "title", "status", "owner", "assignee", "due_date", "overdue", "due_soon",
+                  "working_days_late", "key_task", "legal_basis"]
+        read_only_fields = fields
+
+
+class OverdueConsultationSerializer(DeskItemSerializer, serializers.ModelSerializer):
+    """An open request for the unit's opinion, overdue or due soon."""
+
+    case = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    department = code_of(help_text="The consulted unit, which owes the opinion.")
+    assignee = username_of(help_text="Who prepares the consulted unit's answer; null until its head names one.")
+    key_task = serializers.BooleanField(source="case.key_task", read_only=True,
+                                        help_text="The case is a key task (listed first).")
+
+    class Meta:
+        model = Consultation
+        fields = ["id", "case", "department", "due_date", "overdue", "due_soon", "working_days_late", "assignee",
+                  "required", "round", "key_task"]
+        read_only_fields = fields
+
+
+class OverdueSerializer(serializers.Serializer):
+    """A unit's overdue and due-soon work: key tasks first, then the most working days late."""
+
+    cases = OverdueCaseSerializer(many=True, read_only=True, help_text="The unit's own open cases (at most 500).")
+    consultations = OverdueConsultationSerializer(
+        many=True, read_only=True, help_text="Open requests for the unit's opinion (at most 500).")
+
+
+class OverdueQuerySerializer(serializers.Serializer):
+    department = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), required=False,
+        help_text="The unit's code; default the signed-in user's own unit. Another unit needs a city-wide role.")
+
+
+# --- The deadline's one extension and the key-task flag (issue 5) ----------------------------------------
+
+
+class ExtendSerializer(CaseActionSerializer):
+    """`extend {due_date, reason}`: the one move of the deadline, with the reason the applicant is told."""
+
+    due_date = serializers.DateField(help_text="The new due date: after the current one, and a working day.")
+    reason = note_field(help_text="Why the work needs more time; a citizen's apology letter states it.")
+
+
+class KeyTaskSerializer(CaseActionSerializer):
+    """`key-task {key_task}`: mark (true) or unmark (false) the case as a key task."""
+
+    key_task = serializers.BooleanField(help_text="true: a key task, listed first everywhere; false: no longer.")

@@ -169,6 +169,21 @@ class CaseViewSet(AttachmentActions, mixins.ListModelMixin, mixins.RetrieveModel
         """The dossier is complete; the clock restarts. Refusals: not_owner, invalid_transition."""
         return self._act(request, serializers.CompleteSupplementSerializer, services.case_complete_supplement)
 
+    @case_action(serializers.ExtendSerializer)
+    def extend(self, request, reference=None):
+        """The owner's head or deputy moves the due date once, at least one working day before it falls; a citizen's
+        dossier then has its apology letter. Refusals: not_owner, invalid_transition, already_extended,
+        extension_too_late.
+        """
+        return self._act(request, serializers.ExtendSerializer, services.case_extend)
+
+    @case_action(serializers.KeyTaskSerializer, url_path="key-task")
+    def key_task(self, request, reference=None):
+        """The owner's head or deputy, or the city office, marks or unmarks a key task, which lists show first.
+        Refusals: invalid_transition (a resolved case).
+        """
+        return self._act(request, serializers.KeyTaskSerializer, services.case_set_key_task)
+
     @case_action(serializers.DisputeInputSerializer, responses={201: serializers.DisputeSerializer})
     def dispute(self, request, reference=None):
         """File a rule dispute instead of returning own-authority work; answers 201 with the dispute. Refusals:

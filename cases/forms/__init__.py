@@ -1,4 +1,5 @@
-"""The pages' forms: intake and triage, the case actions, consultations, and the admins' dispute settlement."""
+"""The pages' forms: intake and triage, the case actions and deadlines, consultations, and the admins' dispute
+settlement."""
 
 from cases.forms.actions import (
     AcceptForm,
@@ -22,6 +23,7 @@ from cases.forms.consultations import (
     ConsultForm,
     ReconcileForm,
 )
+from cases.forms.deadlines import ExtendForm, KeyTaskForm
 from cases.forms.disputes import DisputeSettleForm, DisputeStatusForm
 from cases.forms.intake import IntakeForm, TriageRouteForm, routable_departments
 
@@ -39,7 +41,9 @@ __all__ = [
     "DisputeForm",
     "DisputeSettleForm",
     "DisputeStatusForm",
+    "ExtendForm",
     "IntakeForm",
+    "KeyTaskForm",
     "ProposeForm",
     "ReconcileForm",
     "RequestSupplementForm",

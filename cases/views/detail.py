@@ -36,7 +36,8 @@ def detail_relations() -> list[Prefetch]:
 @login_required
 def case_detail(request, reference):
     staff_with_unit(request)  # read once for the access check, the actions and the navigation bar
-    cases = with_list_relations(cases_visible_to(request.user)).prefetch_related(*detail_relations())
+    cases = (with_list_relations(cases_visible_to(request.user)).select_related("extended_by")
+             .prefetch_related(*detail_relations()))
     case = get_object_or_404(cases, reference=reference)
     # One read of the units serves the rule panel and every form that lists units.
     units = UnitDirectory()

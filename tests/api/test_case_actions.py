@@ -25,6 +25,7 @@ DETAIL_FIELDS = {
     "reference", "title", "description", "case_type", "locality", "amount", "source", "applicant_name",
     "applicant_contact", "received_at", "key_task", "status", "owner", "assignee", "due_date", "overdue", "rule",
     "triage_reason", "version", "accepted_at", "resolved_at", "outcome", "decision_level", "legal_basis",
+    "extended_at", "due_date_before_extension", "extension_reason",
     "supplement_requested_at", "supplement_items", "handover_late", "events", "consultations", "attachments",
     "returns", "submissions", "competent_department",
 }

@@ -16,7 +16,8 @@ LIST_FIELDS = {"reference", "title", "description", "case_type", "locality", "am
                "rule", "triage_reason", "version", "accepted_at", "resolved_at", "outcome", "decision_level",
                "legal_basis", "supplement_requested_at", "supplement_items", "handover_late"}
 DETAIL_FIELDS = LIST_FIELDS | {"events", "consultations", "attachments", "returns", "submissions",
-                               "competent_department"}
+                               "competent_department", "extended_at", "due_date_before_extension",
+                               "extension_reason"}
 EVENT_FIELDS = {"at", "actor", "action", "from_status", "to_status", "from_department", "to_department", "note"}
 NEW_CASE = {"title": "Xin cấp phép xây dựng nhà ở riêng lẻ tại số 12 Lạch Tray", "description": "Nhà 4 tầng",
             "case_type": "building-permit", "locality": "p-le-chan", "amount": "2500000000", "source": "citizen",

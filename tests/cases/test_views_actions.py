@@ -64,8 +64,8 @@ def post_data(case, action, **overrides):
 
 
 def test_the_view_table_covers_every_case_service():
-    # consult and reconcile are tried in test_views_consult.py.
-    assert set(views.ACTIONS) == {*TAKEN_BY, "attachments", "consult", "reconcile"}
+    # consult and reconcile are tried in test_views_consult.py, extend and key-task in test_views_extension.py.
+    assert set(views.ACTIONS) == {*TAKEN_BY, "attachments", "consult", "reconcile", "extend", "key-task"}
     for action in TAKEN_BY:
         assert views.ACTIONS[action].service is spec(action).service
 
@@ -310,15 +310,15 @@ def test_a_return_is_shown_with_its_facts_once_the_case_is_routed_again(signed_i
 
 OFFERED = [
     ("routed", "specialist", {"accept", "return", "dispute", "attachments"}),
-    ("routed", "head", {"accept", "assign", "return", "transfer", "dispute", "attachments"}),
+    ("routed", "head", {"accept", "assign", "return", "transfer", "dispute", "attachments", "extend", "key-task"}),
     ("in_progress", "specialist", {"propose", "consult", "request-supplement", "return", "dispute", "attachments"}),
     ("in_progress", "head", {"assign", "propose", "consult", "resolve", "request-supplement", "return", "transfer",
-                             "dispute", "attachments"}),
+                             "dispute", "attachments", "extend", "key-task"}),
     ("city_level_in_progress", "deputy", {"assign", "propose", "consult", "submit", "request-supplement", "return",
-                                          "transfer", "dispute", "attachments"}),
+                                          "transfer", "dispute", "attachments", "extend", "key-task"}),
     ("awaiting_supplement", "specialist", {"complete-supplement", "attachments"}),
-    ("submitted", "head", {"attachments"}),
-    ("submitted", "city_office", {"decide"}),
+    ("submitted", "head", {"attachments", "extend", "key-task"}),
+    ("submitted", "city_office", {"decide", "key-task"}),
     ("submitted", "admin", {"decide"}),
     ("resolved", "head", {"attachments"}),
     ("routed", "clerk", {"attachments"}),

@@ -1,0 +1,38 @@
+"""The printable apology with the new date (phiếu xin lỗi và hẹn lại ngày trả kết quả).
+
+Modelled on Form 04 of Circular 01/2018/TT-VPCP: when a dossier will be late, the unit settling it
+apologises to the applicant, gives the reason and names the new date (Decree 61/2018 art. 19). It is
+handed to the applicant, so it is always in Vietnamese, whatever language the official reads the
+application in. Only a citizen's dossier gets one: an agency's request or a city assignment has no
+applicant to apologise to.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from cases.models import Source
+from cases.selectors import cases_visible_to, with_list_relations
+from cases.views.common import staff_with_unit
+from cases.views.supplements import LETTER_LANGUAGE
+from departments.workdays import local_date
+
+
+@require_GET
+@login_required
+def extension_letter(request, reference: str):
+    staff_with_unit(request)  # read once for the access check and the navigation bar
+    cases = with_list_relations(cases_visible_to(request.user)).select_related(
+        "owner__parent", "receiving_unit__parent", "extended_by")
+    case = get_object_or_404(cases, reference=reference, extended_at__isnull=False, source=Source.CITIZEN)
+    with translation.override(LETTER_LANGUAGE):
+        response = render(request, "cases/extension_letter.html", {
+            "case": case,
+            "received_on": local_date(case.received_at),
+            "extended_on": local_date(case.extended_at),
+            # The unit settling the dossier apologises and signs, whoever received it at the desk.
+            "unit": case.owner or case.receiving_unit,
+        })
+    response["Content-Language"] = LETTER_LANGUAGE
+    return response
