@@ -20,7 +20,7 @@ from cases.services.common import (
     require_status,
     save_case,
 )
-from cases.services.intake import hand_over, routing_decision
+from cases.services.intake import HANDED_OVER_FIELDS, hand_over, routing_decision
 from departments.models import DecisionLevel, Department, Staff
 from departments.workdays import get_calendar, handover_due, local_date
 
@@ -163,8 +163,7 @@ def case_transfer(*, case: Case, actor, to: Department, reason: str, expected_ve
         # The handover to the new owner is the sender's act, not the intake desk's.
         case.handover_late = None
         case.assignee, case.accepted_at = None, None
-        save_case(case, "owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level", "due_date",
-                  "handed_over_at", "handover_late", "assignee", "accepted_at")
+        save_case(case, *HANDED_OVER_FIELDS, "assignee", "accepted_at")
         record(case, actor, EventAction.TRANSFERRED, from_status=from_status, note=reason,
                from_department_id=staff.department_id, to_department_id=to.pk, rule=rule.id,
                due_date=case.due_date.isoformat())

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
+from cases.models import Case, CaseEvent, DeadlineFlag, EventAction, ReferenceCounter, Source, Status, TriageReason
 from cases.refusals import Refused, records_refusals
 from cases.selectors import is_clerk, staff_of
 from cases.services.common import locked_case, record, save_case
@@ -48,6 +48,11 @@ def validate_received_at(received_at: dt.datetime) -> None:
         raise ValidationError({"received_at": _("The receipt time cannot be in the future.")})
 
 
+# What `hand_over` changes, for the caller's save.
+HANDED_OVER_FIELDS = ("owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level", "due_date",
+                      "handed_over_at", "handover_late", "deadline_flag", "deadline_flag_due", "deadline_flagged_at")
+
+
 def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_days: int, now: dt.datetime,
                calendar: WorkingCalendar):
     """Name the owner and the deadline; the handover is late if the intake desk missed its day."""
@@ -60,6 +65,9 @@ def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_d
     case.due_date = calendar.due_date(local_date(case.received_at), processing_days)
     case.handed_over_at = now
     case.handover_late = case.handover_due_at is not None and now > case.handover_due_at
+    # The new owner's head must hear of late work afresh: unflagged, the case is flagged and notified to them
+    # by the next sweep.
+    case.deadline_flag, case.deadline_flag_due, case.deadline_flagged_at = DeadlineFlag.NONE, None, None
 
 
 def case_create(
@@ -176,8 +184,7 @@ def case_route(*, case: Case, actor, to: Department, note: str = "", expected_ve
         processing_days = rule.processing_days if rule else case.case_type.processing_days
         hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now,
                    calendar=get_calendar())
-        save_case(case, "owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level", "due_date",
-                  "handed_over_at", "handover_late")
+        save_case(case, *HANDED_OVER_FIELDS)
         record(case, actor, EventAction.ROUTED_MANUALLY, from_status=from_status, to_department_id=to.pk, note=note,
                rule=rule.id if rule else None, due_date=case.due_date.isoformat(), handover_late=case.handover_late)
     return case

@@ -92,3 +92,24 @@ def test_a_routed_case_is_transferred_too(city, stages):
     case = case_transfer(case=case, actor=city.user("head"), to=city.outsider, reason=REASON)
     assert (case.status, case.owner) == (Status.ROUTED, city.outsider)
     assert case.events.get(action=EventAction.TRANSFERRED).from_status == Status.ROUTED
+
+
+def test_late_work_transferred_is_flagged_afresh_for_the_new_owners_head(city, stages, clock):
+    """The sweep's flag is for the owner that owed the work: after a transfer the new owner's head hears of it."""
+    from cases.deadlines import flag_overdue
+    from cases.models import DeadlineFlag, Notification, NotificationKind
+
+    clock.set(local_datetime(2025, 6, 2, 9, 30))
+    case = stages.misrouted("in_progress", processing_days=15, received_at=local_datetime(2025, 6, 2, 9))
+    clock.set(local_datetime(2025, 6, 24, 10))  # due Monday 23 June: one working day late
+    assert flag_overdue().cases_overdue == 1
+    case.refresh_from_db()
+    case_transfer(case=case, actor=city.user("head"), to=city.outsider, reason=REASON, expected_version=case.version)
+    case.refresh_from_db()
+    assert (case.due_date, case.deadline_flag) == (dt.date(2025, 6, 23), DeadlineFlag.NONE)
+
+    assert flag_overdue().cases_overdue == 1
+    told = set(Notification.objects.filter(case=case, kind=NotificationKind.OVERDUE)
+               .values_list("recipient__username", flat=True))
+    # The first owner's head and assignee at the first sweep, the new owner's head at the second.
+    assert told == {"head", "specialist", "outsider_head"}
