@@ -8,6 +8,7 @@ next sweep queues the mail again, since every unsent notice stays `pending` in t
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -51,11 +52,25 @@ def queue_mail() -> None:
     transaction.on_commit(_publish)
 
 
+# Publishing waits for the broker: with Redis down, redis-py retries the connection for seconds. An
+# official's request must not wait on that, so the message is handed to this thread and the response goes.
+_publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-mail")
+
+
 def _publish() -> None:
+    from cityops.celery import app
+
+    if app.conf.task_always_eager:
+        _send_task()  # runs the task itself, here: no broker to wait for
+    else:
+        _publisher.submit(_send_task)
+
+
+def _send_task() -> None:
     from cases.tasks import send_notification_mail
 
     try:
-        # No publish retries: a web request must not hang on a broker that is down. The sweep catches up.
+        # No publish retries: the notices stay pending in the table, and the next sweep queues them again.
         send_notification_mail.apply_async(retry=False)
     except Exception:  # noqa: BLE001 - any broker failure; the mail stays pending in the table
         logger.exception("Could not queue notification mail; the next overdue sweep will queue it again")

@@ -8,6 +8,7 @@ Celery runs eagerly here (tests/conftest.py), and Django's locmem backend collec
 
 import io
 import logging
+import threading
 
 import pytest
 from django.core import mail
@@ -16,7 +17,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
-from cases import tasks
+from cases import notifications, tasks
 from cases.digests import create_digests
 from cases.models import MailState, Notification, NotificationKind
 from cases.notifications import send_pending_mail
@@ -217,6 +218,29 @@ def test_a_broker_outage_fails_no_request_and_the_next_sweep_sends_the_mail(monk
     notice.refresh_from_db()
     assert notice.mail_state == MailState.SENT
     assert [message.to for message in mail.outbox] == [[city.user("deputy").email]]
+
+
+def test_with_a_real_broker_the_request_thread_never_waits_on_publishing(monkeypatch, caplog):
+    """Outside eager mode the publish runs on the publisher thread: a broker that is down (redis-py retries the
+    connection for seconds) costs the request nothing, and the failure is still logged."""
+    from cityops.celery import app
+
+    publishing_threads = []
+
+    def publishing_broker_down(*args, **kwargs):
+        publishing_threads.append(threading.current_thread().name)
+        broker_down()
+
+    monkeypatch.setattr("cases.tasks.send_notification_mail.apply_async", publishing_broker_down)
+    caplog.set_level(logging.ERROR, logger="cases.notifications")
+
+    app.conf.task_always_eager = False  # the autouse fixture in tests/conftest.py sets it back
+    notifications._publish()
+    notifications._publisher.submit(lambda: None).result()  # wait for the publisher thread's queue to drain
+
+    assert len(publishing_threads) == 1
+    assert publishing_threads[0].startswith("notice-mail") and publishing_threads[0] != threading.current_thread().name
+    assert any("Could not queue notification mail" in r.getMessage() for r in caplog.records)
 
 
 # The daily digest -------------------------------------------------------------------------------------------
