@@ -89,17 +89,6 @@ def test_someone_without_a_department_is_told_so(signed_in, asked, role):
     assert b'data-test="no-department"' in response.content
 
 
-def test_anonymous_is_sent_to_login(signed_in):
-    response = signed_in("anonymous").get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_wrong_method(signed_in, method):
-    assert getattr(signed_in("consulted_head"), method)(URL).status_code == 405
-
-
 @pytest.mark.parametrize("url", [respond_url, assign_url])
 def test_the_moves_take_only_post(signed_in, asked, url):
     assert signed_in("consulted_head").get(url(asked)).status_code == 405

@@ -104,17 +104,6 @@ def test_city_wide_readers_choose_a_unit_and_read_without_reassigning(signed_in,
     assert client.get(URL, {"department": "no-such-unit"}).status_code == 404
 
 
-def test_anonymous_is_sent_to_login(signed_in):
-    response = signed_in("anonymous").get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_wrong_method(signed_in, method):
-    assert getattr(signed_in("head"), method)(URL).status_code == 405
-
-
 # --- What it lists ----------------------------------------------------------------------------------------
 
 

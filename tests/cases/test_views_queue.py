@@ -55,17 +55,6 @@ def test_the_admin_has_no_department_queue(signed_in, owner_cases):
     assert b'data-test="no-department"' in response.content
 
 
-def test_anonymous_is_sent_to_login(signed_in):
-    response = signed_in("anonymous").get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_wrong_method(signed_in, method):
-    assert getattr(signed_in("head"), method)(URL).status_code == 405
-
-
 def test_search_by_reference_title_or_applicant(signed_in, owner_cases):
     plain, key, _elsewhere = owner_cases
     client = signed_in("head")

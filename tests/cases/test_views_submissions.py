@@ -53,17 +53,6 @@ def test_anyone_else_is_forbidden(signed_in, stages, role):
     assert signed_in(role).get(URL).status_code == 403
 
 
-def test_anonymous_is_sent_to_login(signed_in):
-    response = signed_in("anonymous").get(URL)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-
-
-@pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_wrong_method(signed_in, method):
-    assert getattr(signed_in("city_office"), method)(URL).status_code == 405
-
-
 def test_an_empty_queue_says_so(signed_in):
     response = signed_in("city_office").get(URL)
     assert b'data-test="submissions-empty"' in response.content
