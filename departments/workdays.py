@@ -35,6 +35,8 @@ class WorkingCalendar:
     def __init__(self, overrides: dict[dt.date, str] | None = None):
         # date -> "day_off" | "working_day"
         self.overrides = dict(overrides or {})
+        # year -> working days from 1 January through each day of the year; filled as years are asked for.
+        self._running_counts: dict[int, list[int]] = {}
 
     def holiday_name(self, day: dt.date) -> str | None:
         return _public_holidays(day.year)[0].get(day)
@@ -76,13 +78,32 @@ class WorkingCalendar:
         return self.add_working_days(self.working_day_on_or_after(received), working_days)
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Working days after `start` up to and including `end` (0 when end <= start)."""
-        count, day = 0, start
-        while day < end:
-            day += dt.timedelta(days=1)
-            if self.is_working_day(day):
-                count += 1
+        """Working days after `start` up to and including `end` (0 when end <= start).
+
+        By running counts per year, not day by day: a list of overdue work asks this for every row, and
+        work a year late would otherwise cost hundreds of steps a row.
+        """
+        if end <= start:
+            return 0
+        count = self._through(end) - self._through(start)
+        for year in range(start.year, end.year):
+            count += self._running_count(year)[-1]
         return count
+
+    def _through(self, day: dt.date) -> int:
+        """Working days from 1 January of `day`'s year through `day`."""
+        return self._running_count(day.year)[day.timetuple().tm_yday - 1]
+
+    def _running_count(self, year: int) -> list[int]:
+        counts = self._running_counts.get(year)
+        if counts is None:
+            counts, count, day = [], 0, dt.date(year, 1, 1)
+            while day.year == year:
+                count += self.is_working_day(day)
+                counts.append(count)
+                day += dt.timedelta(days=1)
+            self._running_counts[year] = counts
+        return counts
 
 
 def _build_calendar() -> WorkingCalendar:

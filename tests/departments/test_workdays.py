@@ -121,3 +121,20 @@ def test_handover_due(received, due_day):
 @override_settings(HANDOVER_CUTOFF_HOUR=17)
 def test_handover_cutoff_is_a_setting():
     assert handover_due(local_datetime(2026, 11, 25, 16, 0), plain) == end_of_day(D(2026, 11, 25))
+
+
+def count_day_by_day(calendar, start, end) -> int:
+    """The definition: each day after `start` up to `end` that is a working day."""
+    days = (start + dt.timedelta(days=offset) for offset in range(1, (end - start).days + 1))
+    return sum(calendar.is_working_day(day) for day in days)
+
+
+def test_working_days_between_agrees_with_counting_day_by_day_across_years_and_overrides():
+    calendar = WorkingCalendar({D(2026, 12, 31): "day_off", D(2027, 1, 9): "working_day",
+                                D(2025, 3, 1): "working_day"})
+    starts = [D(2024, 12, 31), D(2025, 2, 28), D(2025, 12, 31), D(2026, 2, 13), D(2026, 12, 30), D(2027, 2, 3)]
+    ends = [D(2025, 1, 1), D(2025, 3, 3), D(2026, 1, 2), D(2026, 12, 31), D(2027, 1, 11), D(2027, 2, 11),
+            D(2028, 3, 1)]
+    for start in starts:
+        for end in ends:
+            assert calendar.working_days_between(start, end) == count_day_by_day(calendar, start, end), (start, end)
