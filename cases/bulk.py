@@ -27,4 +27,6 @@ def unlocked(rows: models.QuerySet) -> models.QuerySet:
     waiting on it could deadlock with it (a submission deems silence on its own case's consultations too).
     The sweep passes such rows by and the next run takes them. A no-op on SQLite, which has one writer.
     """
-    return rows.filter(pk__in=rows.order_by().select_for_update(skip_locked=True).values("pk"))
+    # The outer statement names the rows by key only: the locking subquery has judged them, and PostgreSQL
+    # re-checks its condition on each row it locks, so filtering again would only scan them twice.
+    return rows.model.objects.filter(pk__in=rows.order_by().select_for_update(skip_locked=True).values("pk"))

@@ -55,6 +55,11 @@ class DeadlineFlag(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
 
 
+# The sweep's overdue step and its partial indexes share this test, word for word, so that PostgreSQL can
+# answer the step from the index.
+NOT_FLAGGED_OVERDUE = ~Q(deadline_flag=DeadlineFlag.OVERDUE, deadline_flag_due=models.F("due_date"))
+
+
 class DeadlineFlagFields(models.Model):
     """The sweep's mark: which flag, for which due date (a moved deadline is flagged afresh), set when."""
 
@@ -168,7 +173,13 @@ class Case(DeadlineFlagFields):
             models.Index(fields=["assignee", "status"]),
             # The sweep's working sets: open work by due date, and what it has flagged.
             models.Index(fields=["due_date"], condition=Q(status__in=RUNNING_STATUSES), name="case_running_due"),
-            models.Index(fields=["deadline_flagged_at"], condition=~Q(deadline_flag=""), name="case_flagged"),
+            # Running work not (yet) flagged overdue for its due date: what the sweep's overdue step reads. Past-due
+            # work already flagged stays out of it, so a quiet sweep does not re-read the whole backlog.
+            models.Index(fields=["due_date"], condition=Q(status__in=RUNNING_STATUSES) & NOT_FLAGGED_OVERDUE,
+                         name="case_unflagged_late"),
+            # Covering what the sweep's clearing step reads, so that it need not visit every flagged row.
+            models.Index(fields=["deadline_flagged_at"], include=["status", "due_date", "id"],
+                         condition=~Q(deadline_flag=""), name="case_flagged"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0),
@@ -448,7 +459,10 @@ class Consultation(DeadlineFlagFields):
         indexes = [
             models.Index(fields=["department", "status", "due_date"]),
             models.Index(fields=["due_date"], condition=Q(status="open"), name="consultation_open_due"),
-            models.Index(fields=["deadline_flagged_at"], condition=~Q(deadline_flag=""), name="consultation_flagged"),
+            models.Index(fields=["due_date"], condition=Q(status="open") & NOT_FLAGGED_OVERDUE,
+                         name="consultation_unflagged_late"),
+            models.Index(fields=["deadline_flagged_at"], include=["status", "due_date", "id"],
+                         condition=~Q(deadline_flag=""), name="consultation_flagged"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["case", "department"], condition=Q(status="open"),
