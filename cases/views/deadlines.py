@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -107,7 +108,9 @@ def overdue_desk(request):
                           "days_late": days_late(consultation.due_date), "reassign": access.reassigns}
                          for consultation in consultation_page]
     return render(request, "deadlines/overdue_desk.html", {
-        "department": department, "form": form, "handlers": handlers, "window": window,
+        "department": department, "form": form, "window": window,
+        # Rendered once: a 100-row page would otherwise render the same options a hundred times.
+        "handler_options": render_to_string("deadlines/_handler_options.html", {"handlers": handlers}),
         "page": case_page, "case_rows": case_rows, "consultation_page": consultation_page,
         "consultation_rows": consultation_rows, "reassigns": access.reassigns,
         "whole_city": sees_whole_city(request.user), "export_query": request.GET.urlencode(), "page_sizes": PAGE_SIZES,
