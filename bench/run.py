@@ -1,7 +1,9 @@
 """Run the CityOps benchmarks and print a plain table: `make bench` or `.venv/bin/python bench/run.py --help`.
 
-The run builds its own data set in a dedicated database (default `cityops_bench` on the server named by
-DATABASE_URL; a temporary file on SQLite), which is dropped and created anew each run and dropped at the end.
+Routing and intake build their own data set in a dedicated database (default `cityops_bench` on the server
+named by DATABASE_URL; a temporary file on SQLite), which is dropped and created anew each run and dropped at
+the end. The deadline benchmark keeps its million cases in `cityops_bench_deadlines` (and a smaller set in
+`cityops_bench_deadlines_small`) and reuses them the same day; `--rebuild` builds them again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ TARGET_MEDIAN_US = 200
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["routing", "intake"], help="run one benchmark (default: both)")
+    parser.add_argument("--only", choices=["routing", "intake", "deadlines"],
+                        help="run one benchmark (default: all three)")
     parser.add_argument("--rules", type=int, default=5000, help="active authority rules (default 5000)")
     parser.add_argument("--case-types", type=int, default=50)
     parser.add_argument("--localities", type=int, default=100)
@@ -36,12 +39,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep-db", action="store_true", help="leave the dedicated database for inspection")
     parser.add_argument("--allow-sqlite", action="store_true",
                         help="run the intake benchmark on SQLite too (its figures say little about production)")
+    deadlines = parser.add_argument_group("deadlines (PostgreSQL only; see bench/README.md)")
+    deadlines.add_argument("--cases", type=int, default=1_000_000, help="cases in the data set (default 1000000)")
+    deadlines.add_argument("--consultations", type=int, default=200_000, help="consultations (default 200000)")
+    deadlines.add_argument("--newly-overdue", type=int, default=10_000,
+                           help="cases past due, clock running, that no sweep has flagged yet (default 10000)")
+    deadlines.add_argument("--rebuild", action="store_true", help="build the data sets again even if they exist")
+    deadlines.add_argument("--compare-cases", type=int, default=100_000,
+                           help="cases in the naive-job comparison (default 100000; 0 skips it)")
+    deadlines.add_argument("--compare-due", type=int, default=10_000, help="of those, newly overdue (default 10000)")
+    deadlines.add_argument("--sweep-runs", type=int, default=3, help="timed sweeps per figure (default 3)")
+    deadlines.add_argument("--desk-runs", type=int, default=20, help="timed desk requests per page size (default 20)")
+    deadlines.add_argument("--deadlines-db-name", default="cityops_bench_deadlines",
+                           help="database kept for the data set (default cityops_bench_deadlines; the comparison "
+                                "uses <name>_small)")
+    deadlines.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+                           help="broker for the worker (default REDIS_URL, else redis://127.0.0.1:6379/0)")
+    deadlines.add_argument("--no-worker", action="store_true", help="skip the sweep in a Celery worker")
     default_json = RESULTS / f"bench-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json"
     parser.add_argument("--json", type=Path, nargs="?", const=default_json,
                         help="also write the figures as JSON (default file: bench/results/bench-<time>.json)")
     args = parser.parse_args(argv)
     if min(args.rules, args.case_types, args.localities, args.samples) < 1 or args.warmup < 0 or args.intake < 1:
         parser.error("sizes must be positive")
+    if min(args.cases, args.consultations, args.newly_overdue, args.sweep_runs, args.desk_runs) < 1 \
+            or args.compare_cases < 0 or args.compare_due < 1:
+        parser.error("sizes must be positive")
+    if args.deadlines_db_name == args.db_name:
+        parser.error("--deadlines-db-name must differ from --db-name, which is dropped at the end of each run")
     return args
 
 
@@ -138,45 +163,68 @@ def main(argv: list[str] | None = None) -> int:
     from bench.dataset import CitySpec, build_city, case_inputs
     from departments.workdays import local_date
 
+    if connection.vendor == "sqlite" and args.only == "deadlines":
+        print("The deadline benchmark loads a million cases with PostgreSQL's COPY and needs PostgreSQL.\n"
+              "Set DATABASE_URL=postgres://USER@HOST:PORT/DB (it uses its own databases on that server).",
+              file=sys.stderr)
+        return 2
     if connection.vendor == "sqlite" and args.only != "routing" and not args.allow_sqlite:
         print("The intake benchmark measures PostgreSQL, production's database, and DATABASE_URL names SQLite.\n"
               "Set DATABASE_URL=postgres://USER@HOST:PORT/DB (the bench uses its own database on that server),\n"
               "or pass --only routing, or --allow-sqlite to measure SQLite anyway.", file=sys.stderr)
         return 2
 
-    configured, scratch = open_dedicated_database(args)
-    figures: dict = {}
-    disagreements = 0
-    try:
-        spec = CitySpec(rules=args.rules, case_types=args.case_types, localities=args.localities, seed=args.seed)
-        city = build_city(spec, today=local_date(timezone.now()))
+    def print_header() -> None:
         print(f"CityOps benchmarks: {database_label()}, Python {platform.python_version()}, "
               f"{os.cpu_count()} CPUs, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
-        print(f"Data set: {city.active_rules} active rules (+{spec.rules // 50} inactive), {spec.case_types} case "
-              f"types, {spec.localities} localities")
-        figures["data_set"] = asdict(spec) | {"active_rules": city.active_rules, "database": database_label()}
-        if args.only in (None, "routing"):
-            from bench.routing_bench import run_routing
 
-            samples = case_inputs(city, args.warmup + args.samples, seed=args.seed + 1)
-            routing = run_routing(samples[args.warmup:], warm_inputs=samples[:args.warmup])
-            print(f"Index of {routing.rules_in_index} rules built in {routing.build_ms:.1f} ms")
-            print_routing(routing)
-            disagreements = len(routing.disagreements)
-            figures["routing"] = {
-                "index": routing.index.as_dict(), "get_index": routing.get_index.as_dict(),
-                "naive": routing.naive.as_dict(), "agreed": routing.agreed, "compared": routing.compared,
-                "outcomes": routing.outcomes, "build_ms": routing.build_ms,
-            }
-        if args.only in (None, "intake"):
-            from bench.intake_bench import run_intake
+    figures: dict = {}
+    disagreements = 0
+    if args.only != "deadlines":
+        configured, scratch = open_dedicated_database(args)
+        try:
+            spec = CitySpec(rules=args.rules, case_types=args.case_types, localities=args.localities, seed=args.seed)
+            city = build_city(spec, today=local_date(timezone.now()))
+            print_header()
+            print(f"Data set: {city.active_rules} active rules (+{spec.rules // 50} inactive), {spec.case_types} "
+                  f"case types, {spec.localities} localities")
+            figures["data_set"] = asdict(spec) | {"active_rules": city.active_rules, "database": database_label()}
+            if args.only in (None, "routing"):
+                from bench.routing_bench import run_routing
 
-            intake = run_intake(city, case_inputs(city, args.intake, seed=args.seed + 2))
-            print_intake(intake)
-            figures["intake"] = {"cases": intake.cases, "total_s": intake.total_s, "cases_per_s": intake.cases_per_s,
-                                 "per_case": intake.per_case.as_dict(), "by_status": intake.by_status}
-    finally:
-        close_dedicated_database(configured, scratch, keep=args.keep_db)
+                samples = case_inputs(city, args.warmup + args.samples, seed=args.seed + 1)
+                routing = run_routing(samples[args.warmup:], warm_inputs=samples[:args.warmup])
+                print(f"Index of {routing.rules_in_index} rules built in {routing.build_ms:.1f} ms")
+                print_routing(routing)
+                disagreements = len(routing.disagreements)
+                figures["routing"] = {
+                    "index": routing.index.as_dict(), "get_index": routing.get_index.as_dict(),
+                    "naive": routing.naive.as_dict(), "agreed": routing.agreed, "compared": routing.compared,
+                    "outcomes": routing.outcomes, "build_ms": routing.build_ms,
+                }
+            if args.only in (None, "intake"):
+                from bench.intake_bench import run_intake
+
+                intake = run_intake(city, case_inputs(city, args.intake, seed=args.seed + 2))
+                print_intake(intake)
+                figures["intake"] = {"cases": intake.cases, "total_s": intake.total_s,
+                                     "cases_per_s": intake.cases_per_s, "per_case": intake.per_case.as_dict(),
+                                     "by_status": intake.by_status}
+        finally:
+            close_dedicated_database(configured, scratch, keep=args.keep_db)
+
+    if args.only in (None, "deadlines"):
+        if connection.vendor == "postgresql":
+            from bench.deadlines_bench import print_plans, run_deadlines, write_json
+
+            report = run_deadlines(args, on_open=print_header if args.only == "deadlines" else None)
+            report.print()
+            print_plans(report)
+            print(f"\nDeadline figures written to {write_json(report)}")
+            figures["deadlines"] = report.as_dict()
+            disagreements += len(report.problems)
+        else:
+            print("\nThe deadline benchmark needs PostgreSQL: skipped.")
 
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
