@@ -72,8 +72,7 @@ class CaseAdmin(admin.ModelAdmin):
         (None, {"fields": ["triage_since", "handover_due_at", "handed_over_at", "handover_late"]}),
         (None, {"fields": ["accepted_at", "resolved_at", "outcome", "resolution", "supplement_requested_at",
                            "supplement_items", "supplement_completed_at", "version"]}),
-        (_("Deadline"), {"fields": ["extended_at", "extended_by", "due_date_before_extension", "extension_reason",
-                                    "deadline_flag", "deadline_flag_due", "deadline_flagged_at"]}),
+        (_("Deadline"), {"fields": ["extended_at", "extended_by", "due_date_before_extension", "extension_reason"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):

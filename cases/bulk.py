@@ -9,10 +9,12 @@ def insert_from_select(model: type[models.Model], fields: list[str], rows: model
     """Insert what `rows` selects into `model`'s `fields`, skipping rows that a unique constraint refuses.
 
     `rows` is a `values_list(...)` queryset giving one value per field, in the same order. The skipped
-    conflicts are how concurrent runs stay single: each row is inserted once, whoever runs first.
+    conflicts are how concurrent runs stay single: each row is inserted once, whoever runs first. Rows are
+    inserted in the order `rows` gives explicitly (`order_by`), else in any order: two runs inserting the
+    same keys must insert them in the same order, or each can end up waiting for a key the other holds.
     Returns the number of rows inserted.
     """
-    sql, params = rows.order_by().query.sql_with_params()
+    sql, params = (rows if rows.query.order_by else rows.order_by()).query.sql_with_params()
     columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -29,4 +31,5 @@ def unlocked(rows: models.QuerySet) -> models.QuerySet:
     """
     # The outer statement names the rows by key only: the locking subquery has judged them, and PostgreSQL
     # re-checks its condition on each row it locks, so filtering again would only scan them twice.
-    return rows.model.objects.filter(pk__in=rows.order_by().select_for_update(skip_locked=True).values("pk"))
+    locked = rows.order_by().select_for_update(skip_locked=True, of=("self",)).values("pk")
+    return rows.model.objects.filter(pk__in=locked)

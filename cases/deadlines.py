@@ -3,13 +3,14 @@
 Every step is one SQL statement over the whole table, so the sweep costs the same number of statements for
 ten cases or a million, and no row is loaded into Python to decide anything:
 
-- the UPDATEs take only rows no one else holds (SKIP LOCKED) and re-check their condition on each, so when
-  two workers sweep at once the second finds the rows flagged or held and changes nothing, and a sweep never
-  waits on an official's action (the next run takes what it passed by);
-- each run stamps the rows it flagged with its own `now`, and inserts the notices for exactly those rows;
+- flags are `DeadlineMark` rows beside the cases and consultations, one per item (a unique constraint): two
+  workers sweeping at once insert each mark once, the second's insert of the same item being a no-op;
+- the UPDATEs and DELETEs take only marks no one else holds (SKIP LOCKED), so a sweep never waits on another;
+- each run stamps the marks it wrote with its own `now`, and inserts the notices for exactly those;
   the notices' unique constraints turn any repeat into a no-op.
 
-The flags never touch `Case.version`: a sweep must not make an official's open page stale.
+A sweep never writes a case row: it neither locks the case an official is working on nor makes the page
+they have open stale (`Case.version`).
 """
 
 from __future__ import annotations
@@ -18,18 +19,18 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, F, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models import Case as When_
 from django.utils import timezone
 
 from cases.bulk import insert_from_select, unlocked
 from cases.models import (
-    NOT_FLAGGED_OVERDUE,
     RUNNING_STATUSES,
     Case,
     Consultation,
     ConsultationStatus,
     DeadlineFlag,
+    DeadlineMark,
     MailState,
     Notification,
 )
@@ -79,20 +80,40 @@ class SweepResult:
                 f"{self.notices} notifications")
 
 
-def _flag(items: QuerySet, condition: Q, flag: str, now: dt.datetime) -> int:
-    """Flag the items meeting `condition` that are not flagged so for their current due date."""
-    not_yet = NOT_FLAGGED_OVERDUE if flag == DeadlineFlag.OVERDUE else ~Q(deadline_flag=flag,
-                                                                         deadline_flag_due=F("due_date"))
-    pending = items.filter(condition).filter(not_yet)
-    return unlocked(pending).update(deadline_flag=flag, deadline_flag_due=F("due_date"), deadline_flagged_at=now)
+@dataclass(frozen=True)
+class Item:
+    """A kind of work the sweep flags: its model, the mark's field naming it, and when its clock runs."""
+
+    model: type[Case] | type[Consultation]
+    field: str
+    running: Q
 
 
-def _clear(model, open_q: Q, window: Window) -> int:
-    """Unflag work that is finished, or whose deadline moved beyond the due-soon window."""
-    stale = model.objects.exclude(deadline_flag=DeadlineFlag.NONE).exclude(open_q & Q(due_date__lte=window.soon))
-    # Found from the flagged rows' covering index alone, then locked: usually none, and no row read to say so.
-    stale = model.objects.filter(pk__in=stale.values("pk"))
-    return unlocked(stale).update(deadline_flag=DeadlineFlag.NONE, deadline_flag_due=None, deadline_flagged_at=None)
+ITEMS = (Item(Case, "case", CASE_RUNNING & Q(due_date__isnull=False)),
+         Item(Consultation, "consultation", CONSULTATION_OPEN))
+
+
+def _flag(item: Item, condition: Q, flag: str, now: dt.datetime) -> int:
+    """Mark the items meeting `condition` that are not marked so for their current due date: one UPDATE for
+    those marked otherwise (due soon before, or for an earlier due date), one INSERT … SELECT for the rest."""
+    due = item.model.objects.filter(item.running, condition)
+    stale = (DeadlineMark.objects.filter(**{f"{item.field}__in": due.values("pk")})
+             .exclude(flag=flag, due_date=F(f"{item.field}__due_date")))
+    due_date = Subquery(item.model.objects.filter(pk=OuterRef(f"{item.field}_id")).values("due_date"))
+    changed = unlocked(stale).update(flag=flag, due_date=due_date, flagged_at=now)
+    unmarked = due.filter(~Exists(DeadlineMark.objects.filter(**{item.field: OuterRef("pk")})))
+    inserted = insert_from_select(DeadlineMark, [item.field, "flag", "due_date", "flagged_at"],
+                                  unmarked.values_list("pk", Value(flag), "due_date", Value(now)))
+    return changed + inserted
+
+
+def _clear(item: Item, window: Window) -> int:
+    """Unmark work that is finished, or whose deadline moved beyond the due-soon window."""
+    still_due = item.model.objects.filter(item.running, due_date__lte=window.soon)
+    stale = DeadlineMark.objects.filter(**{f"{item.field}__isnull": False}).exclude(
+        **{f"{item.field}__in": still_due.values("pk")})
+    # No signal and nothing refers to a mark, so Django deletes these in one statement, loading none.
+    return unlocked(stale).delete()[0]
 
 
 def _mail_state(email_path: str):
@@ -104,40 +125,41 @@ def _heads() -> QuerySet:
 
 
 def _notify_flagged(now: dt.datetime) -> int:
-    """One notice per flagged item to its assignee and to the head of the unit that owes the work."""
-    flagged = [DeadlineFlag.OVERDUE, DeadlineFlag.DUE_SOON]
-    cases = Case.objects.filter(deadline_flagged_at=now, deadline_flag__in=flagged)
-    consultations = Consultation.objects.filter(deadline_flagged_at=now, deadline_flag__in=flagged)
+    """One notice per item marked by this run to its assignee and to the head of the unit that owes the work."""
+    marks = DeadlineMark.objects.filter(flagged_at=now)
+    case_mark, consultation_mark = "department__owned_cases__deadline_mark", "department__consultations__deadline_mark"
     null = Value(None, output_field=BigIntegerField())
     selects = [
-        cases.filter(assignee__is_active=True).values_list(
-            "assignee_id", "deadline_flag", "id", null, "due_date", Value(now), _mail_state("assignee__email")),
-        _heads().filter(department__owned_cases__deadline_flagged_at=now,
-                        department__owned_cases__deadline_flag__in=flagged).values_list(
-            "user_id", "department__owned_cases__deadline_flag", "department__owned_cases__id", null,
-            "department__owned_cases__due_date", Value(now), _mail_state("user__email")),
-        consultations.filter(assignee__is_active=True).values_list(
-            "assignee_id", "deadline_flag", "case_id", "id", "due_date", Value(now), _mail_state("assignee__email")),
-        _heads().filter(department__consultations__deadline_flagged_at=now,
-                        department__consultations__deadline_flag__in=flagged).values_list(
-            "user_id", "department__consultations__deadline_flag", "department__consultations__case_id",
-            "department__consultations__id", "department__consultations__due_date", Value(now),
+        marks.filter(case__isnull=False, case__assignee__is_active=True).values_list(
+            "case__assignee_id", "flag", "case_id", null, "due_date", Value(now), _mail_state("case__assignee__email")),
+        _heads().filter(**{f"{case_mark}__flagged_at": now}).values_list(
+            "user_id", f"{case_mark}__flag", "department__owned_cases__id", null, f"{case_mark}__due_date",
+            Value(now), _mail_state("user__email")),
+        marks.filter(consultation__isnull=False, consultation__assignee__is_active=True).values_list(
+            "consultation__assignee_id", "flag", "consultation__case_id", "consultation_id", "due_date", Value(now),
+            _mail_state("consultation__assignee__email")),
+        _heads().filter(**{f"{consultation_mark}__flagged_at": now}).values_list(
+            "user_id", f"{consultation_mark}__flag", "department__consultations__case_id",
+            "department__consultations__id", f"{consultation_mark}__due_date", Value(now),
             _mail_state("user__email")),
     ]
     return sum(insert_from_select(Notification, NOTICE_FIELDS, rows) for rows in selects)
 
 
-def _plan_for_few_rows() -> None:
-    """PostgreSQL, for this transaction only: look rows up by key, and compile nothing.
+# Any number will do, as long as nothing else in the database takes the same advisory lock.
+SWEEP_LOCK = 966_2026
 
-    The planner cannot estimate the "not yet flagged for this due date" test (a comparison of two columns),
-    guesses a fifth of the table, and then hashes all of a million cases to update ten thousand (measured:
-    1.1 s against 0.7 s). What a sweep touches is a day's worth of work by nature, so key lookups are right;
-    and JIT compiling costs more than it saves on statements this short.
+
+def _one_sweep_at_a_time() -> None:
+    """PostgreSQL, for this transaction: a second sweep waits for the first to commit, then finds nothing new.
+
+    Two sweeps inserting the same marks at once deadlocked now and then in tests (each waiting on a mark the
+    other had just inserted); the unique constraints would still keep each item flagged and notified once.
+    Also: JIT compiling costs more than it saves on statements this short.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s); SET LOCAL jit = off", [SWEEP_LOCK])
 
 
 def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
@@ -146,15 +168,14 @@ def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
     window = Window.at(now)
     result = SweepResult()
     with transaction.atomic():
-        _plan_for_few_rows()
+        _one_sweep_at_a_time()
         result.deemed_agreed = deem_silent_consultations_agreed(today=window.today, now=now)
-        cases = Case.objects.filter(CASE_RUNNING, due_date__isnull=False)
-        consultations = Consultation.objects.filter(CONSULTATION_OPEN)
-        result.cases_overdue = _flag(cases, window.overdue(), DeadlineFlag.OVERDUE, now)
-        result.cases_due_soon = _flag(cases, window.due_soon(), DeadlineFlag.DUE_SOON, now)
-        result.consultations_overdue = _flag(consultations, window.overdue(), DeadlineFlag.OVERDUE, now)
-        result.consultations_due_soon = _flag(consultations, window.due_soon(), DeadlineFlag.DUE_SOON, now)
-        result.cleared = _clear(Case, CASE_RUNNING, window) + _clear(Consultation, CONSULTATION_OPEN, window)
+        case, consultation = ITEMS
+        result.cases_overdue = _flag(case, window.overdue(), DeadlineFlag.OVERDUE, now)
+        result.cases_due_soon = _flag(case, window.due_soon(), DeadlineFlag.DUE_SOON, now)
+        result.consultations_overdue = _flag(consultation, window.overdue(), DeadlineFlag.OVERDUE, now)
+        result.consultations_due_soon = _flag(consultation, window.due_soon(), DeadlineFlag.DUE_SOON, now)
+        result.cleared = _clear(case, window) + _clear(consultation, window)
         if result.cases_overdue + result.cases_due_soon + result.consultations_overdue + result.consultations_due_soon:
             result.notices = _notify_flagged(now)
     return result

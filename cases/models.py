@@ -55,21 +55,30 @@ class DeadlineFlag(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
 
 
-# The sweep's overdue step and its partial indexes share this test, word for word, so that PostgreSQL can
-# answer the step from the index.
-NOT_FLAGGED_OVERDUE = ~Q(deadline_flag=DeadlineFlag.OVERDUE, deadline_flag_due=models.F("due_date"))
-
-
 class DeadlineFlagFields(models.Model):
-    """The sweep's mark: which flag, for which due date (a moved deadline is flagged afresh), set when."""
-
-    deadline_flag = models.CharField(_("deadline flag"), max_length=10, choices=DeadlineFlag.choices, blank=True,
-                                     default=DeadlineFlag.NONE)
-    deadline_flag_due = models.DateField(_("flagged due date"), null=True, blank=True)
-    deadline_flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True)
+    """What the sweep last flagged on this item, read from its `DeadlineMark` (one query, unless prefetched)."""
 
     class Meta:
         abstract = True
+
+    @property
+    def _mark(self):
+        try:
+            return self.deadline_mark
+        except DeadlineMark.DoesNotExist:
+            return None
+
+    @property
+    def deadline_flag(self) -> str:
+        return self._mark.flag if self._mark else DeadlineFlag.NONE
+
+    @property
+    def deadline_flag_due(self):
+        return self._mark.due_date if self._mark else None
+
+    @property
+    def deadline_flagged_at(self):
+        return self._mark.flagged_at if self._mark else None
 
 
 class CaseQuerySet(models.QuerySet):
@@ -173,13 +182,6 @@ class Case(DeadlineFlagFields):
             models.Index(fields=["assignee", "status"]),
             # The sweep's working sets: open work by due date, and what it has flagged.
             models.Index(fields=["due_date"], condition=Q(status__in=RUNNING_STATUSES), name="case_running_due"),
-            # Running work not (yet) flagged overdue for its due date: what the sweep's overdue step reads. Past-due
-            # work already flagged stays out of it, so a quiet sweep does not re-read the whole backlog.
-            models.Index(fields=["due_date"], condition=Q(status__in=RUNNING_STATUSES) & NOT_FLAGGED_OVERDUE,
-                         name="case_unflagged_late"),
-            # Covering what the sweep's clearing step reads, so that it need not visit every flagged row.
-            models.Index(fields=["deadline_flagged_at"], include=["status", "due_date", "id"],
-                         condition=~Q(deadline_flag=""), name="case_flagged"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0),
@@ -459,10 +461,6 @@ class Consultation(DeadlineFlagFields):
         indexes = [
             models.Index(fields=["department", "status", "due_date"]),
             models.Index(fields=["due_date"], condition=Q(status="open"), name="consultation_open_due"),
-            models.Index(fields=["due_date"], condition=Q(status="open") & NOT_FLAGGED_OVERDUE,
-                         name="consultation_unflagged_late"),
-            models.Index(fields=["deadline_flagged_at"], include=["status", "due_date", "id"],
-                         condition=~Q(deadline_flag=""), name="consultation_flagged"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["case", "department"], condition=Q(status="open"),
@@ -571,3 +569,32 @@ class Notification(models.Model):
     @property
     def subject_case(self) -> Case | None:
         return self.consultation.case if self.consultation_id else self.case
+
+
+class DeadlineMark(models.Model):
+    """The overdue sweep's memory: one row per case or consultation it flagged due soon or overdue.
+
+    Kept beside the item, not in its row, because the sweep writes it in bulk: flagging ten thousand cases
+    writes ten thousand narrow rows here instead of ten thousand wide case rows through all their indexes,
+    and never locks a case an official is working on. A mark is for one due date: a moved deadline is
+    flagged afresh. Unique per item, so two sweeps at once flag each item once.
+    """
+
+    case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="deadline_mark")
+    consultation = models.OneToOneField(Consultation, null=True, blank=True, on_delete=models.CASCADE,
+                                        related_name="deadline_mark")
+    flag = models.CharField(_("deadline flag"), max_length=10, choices=DeadlineFlag.choices)
+    due_date = models.DateField(_("flagged due date"))
+    flagged_at = models.DateTimeField(_("flagged at"))
+
+    class Meta:
+        verbose_name = _("deadline flag")
+        verbose_name_plural = _("deadline flags")
+        indexes = [models.Index(fields=["flagged_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(case__isnull=False, consultation__isnull=True)
+                                   | Q(case__isnull=True, consultation__isnull=False), name="deadline_mark_one_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id or self.consultation_id} {self.flag} {self.due_date.isoformat()}"

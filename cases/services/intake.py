@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseEvent, DeadlineFlag, EventAction, ReferenceCounter, Source, Status, TriageReason
+from cases.models import Case, CaseEvent, DeadlineMark, EventAction, ReferenceCounter, Source, Status, TriageReason
 from cases.refusals import Refused, records_refusals
 from cases.selectors import is_clerk, staff_of
 from cases.services.common import locked_case, record, save_case
@@ -50,7 +50,7 @@ def validate_received_at(received_at: dt.datetime) -> None:
 
 # What `hand_over` changes, for the caller's save.
 HANDED_OVER_FIELDS = ("owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level", "due_date",
-                      "handed_over_at", "handover_late", "deadline_flag", "deadline_flag_due", "deadline_flagged_at")
+                      "handed_over_at", "handover_late")
 
 
 def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_days: int, now: dt.datetime,
@@ -65,9 +65,10 @@ def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_d
     case.due_date = calendar.due_date(local_date(case.received_at), processing_days)
     case.handed_over_at = now
     case.handover_late = case.handover_due_at is not None and now > case.handover_due_at
-    # The new owner's head must hear of late work afresh: unflagged, the case is flagged and notified to them
+    # The new owner's head must hear of late work afresh: unmarked, the case is flagged and notified to them
     # by the next sweep.
-    case.deadline_flag, case.deadline_flag_due, case.deadline_flagged_at = DeadlineFlag.NONE, None, None
+    if case.pk is not None:  # a case being logged has none yet
+        DeadlineMark.objects.filter(case=case).delete()
 
 
 def case_create(

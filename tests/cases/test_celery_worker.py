@@ -124,7 +124,7 @@ def test_a_real_worker_on_redis_flags_overdue_work_and_mails_the_notices(city, o
         tasks.flag_overdue.apply_async(queue=queue)
 
         case = Case.objects.filter(pk=overdue_case.pk)
-        wait_for(lambda: case.filter(deadline_flag=DeadlineFlag.OVERDUE).exists(), RESULT_TIMEOUT,
+        wait_for(lambda: case.filter(deadline_mark__flag=DeadlineFlag.OVERDUE).exists(), RESULT_TIMEOUT,
                  "the sweep to flag the case", log, worker)
         notices = Notification.objects.filter(case=overdue_case, kind=NotificationKind.OVERDUE)
         wait_for(lambda: notices.count() == 2 and not notices.exclude(mail_state=MailState.SENT).exists(),

@@ -121,12 +121,12 @@ def test_two_sweeps_at_once_flag_each_item_once_with_one_notice_each(work, round
                             "deemed_agreed": SILENT_OPINIONS, "notices": expected_notices}
 
     overdue_case_ids = [c.pk for c in work["overdue_cases"]]
-    assert set(Case.objects.filter(pk__in=overdue_case_ids).values_list("deadline_flag", flat=True)) == {
+    assert set(Case.objects.filter(pk__in=overdue_case_ids).values_list("deadline_mark__flag", flat=True)) == {
         DeadlineFlag.OVERDUE}
     assert set(Case.objects.filter(pk__in=[c.pk for c in work["due_soon_cases"]])
-               .values_list("deadline_flag", flat=True)) == {DeadlineFlag.DUE_SOON}
+               .values_list("deadline_mark__flag", flat=True)) == {DeadlineFlag.DUE_SOON}
     assert set(Consultation.objects.filter(pk__in=[c.pk for c in work["overdue_opinions"]])
-               .values_list("deadline_flag", flat=True)) == {DeadlineFlag.OVERDUE}
+               .values_list("deadline_mark__flag", flat=True)) == {DeadlineFlag.OVERDUE}
     silent = Consultation.objects.filter(pk__in=[c.pk for c in work["silent_opinions"]])
     assert set(silent.values_list("status", flat=True)) == {ConsultationStatus.DEEMED_AGREED}
     assert CaseEvent.objects.filter(action=EventAction.DEEMED_AGREED).count() == SILENT_OPINIONS
