@@ -2,12 +2,12 @@
 
 The data set is a city's steady state on the day the sweep runs: most cases resolved, about 28 % open, those
 whose clock runs due anywhere from a year ago to four months ahead (those awaiting the applicant's supplement
-have a due date but are never flagged). Everything the sweep already knew is flagged as
-an earlier sweep would have left it (flag, flagged due date, a notice to the assignee and the head); what
-became late since then is not, and that is an exact number: `newly_overdue` running cases past due and not
-yet flagged, plus a few newly due soon, newly overdue consultations and required consultations whose silence
-the sweep turns into agreement. One unit owns a large share of the cases, so its overdue desk is the
-heaviest.
+have a due date but are never flagged). Everything the sweep already knew is flagged as an earlier sweep
+would have left it (a `DeadlineMark` with the flag and the due date it was for, a notice to the assignee
+and the head); what became late since then is not, and that is an exact number: `newly_overdue` running
+cases past due and without a mark, plus a few newly due soon, newly overdue consultations and required
+consultations whose silence the sweep turns into agreement. One unit owns a large share of the cases, so
+its overdue desk is the heaviest.
 
 Rows are generated in Python and streamed to COPY in chunks, column by column as the models name them
 (`_meta.db_table`, `field.column`); a model field the generator does not know and that has no default
@@ -47,6 +47,7 @@ from cases.models import (
     Consultation,
     ConsultationStatus,
     DeadlineFlag,
+    DeadlineMark,
     EventAction,
     MailState,
     Notification,
@@ -422,14 +423,14 @@ CASE_FIELDS = [
     "id", "reference", "pin", "title", "case_type", "locality", "source", "applicant_name", "received_at",
     "receiving_unit", "created_at", "status", "triage_reason", "owner", "assignee", "key_task", "rule_snapshot",
     "decision_level", "due_date", "triage_since", "accepted_at", "resolved_at", "resolution", "outcome",
-    "version", "deadline_flag", "deadline_flag_due", "deadline_flagged_at",
+    "version",
 ]
 CONSULTATION_FIELDS = [
     "id", "case", "department", "requesting_department", "round", "required", "question", "requested_by",
     "requested_at", "due_date", "assignee", "status", "position", "comment", "answered_by", "answered_at",
-    "answered_late", "answer_working_days", "deemed_agreed_at", "deadline_flag", "deadline_flag_due",
-    "deadline_flagged_at",
+    "answered_late", "answer_working_days", "deemed_agreed_at",
 ]
+MARK_FIELDS = ["case", "consultation", "flag", "due_date", "flagged_at"]
 NOTICE_FIELDS = ["recipient", "kind", "case", "consultation", "on_date", "created_at", "read_at", "mail_state",
                  "mail_attempts", "mailed_at", "mail_error"]
 
@@ -443,6 +444,7 @@ class _Generator:
         # What an earlier sweep did: yesterday evening, well before this build.
         self.last_sweep = generated_at - dt.timedelta(hours=14)
         self.facts = _CaseFacts()
+        self.marks: list[tuple] = []
         self.notices: list[tuple] = []
 
     def setup(self) -> None:
@@ -490,7 +492,7 @@ class _Generator:
             case_id = first_id + n
             case_type = rng.choice(case_type_ids)
             owner = None if status == Status.TRIAGE else self._owner()
-            flag, flag_due, flagged_at = "", None, None
+            flag = ""
             due = accepted = resolved = None
             key_task = False
             if status in RUNNING_STATUSES:
@@ -501,7 +503,6 @@ class _Generator:
                 key_task = rng.random() < spec.key_task_share
                 if category in (FLAGGED_OVERDUE, FLAGGED_SOON):
                     flag = DeadlineFlag.OVERDUE if category == FLAGGED_OVERDUE else DeadlineFlag.DUE_SOON
-                    flag_due, flagged_at = due, self.last_sweep
             elif status == Status.AWAITING_SUPPLEMENT:
                 # The clock stands still while the applicant completes the dossier: a due date, never a flag.
                 due = today + dt.timedelta(days=rng.randint(-30, 60))
@@ -532,7 +533,7 @@ class _Generator:
             facts.status.append(status)
             facts.received.append(received)
             if flag:
-                self._notices(flag, case_id, None, due, assignee, owner.head_id)
+                self._flagged(flag, case_id, None, due, assignee, owner.head_id)
             yield (
                 case_id, f"{unit.prefix}-{received:%y%m%d}-{sequence[key]:04d}", f"{rng.randint(0, 0xFFFFFF):06X}",
                 rng.choice(TITLES), case_type, rng.choice(self.communes).id if rng.random() < 0.7 else None,
@@ -540,7 +541,7 @@ class _Generator:
                 "no_rule" if status == Status.TRIAGE else "", owner.id if owner else None, assignee, key_task,
                 self.snapshots[case_type], "" if owner is None else "department", due,
                 received_at if status == Status.TRIAGE else None, accepted, resolved,
-                "Đã giải quyết" if resolved else "", "approved" if resolved else "", 1, flag, flag_due, flagged_at,
+                "Đã giải quyết" if resolved else "", "approved" if resolved else "", 1,
             )
 
     def consultation_rows(self):
@@ -583,7 +584,6 @@ class _Generator:
             due = requested + dt.timedelta(days=rng.randint(5, 12))
             position = comment = ""
             answered_by = answered_at = answered_late = answer_days = deemed_at = None
-            flag, flag_due, flagged_at = "", None, None
             if status == ConsultationStatus.OPEN:
                 category, forced = next(categories)
                 required = forced if forced is not None else required
@@ -591,8 +591,7 @@ class _Generator:
                                  "flagged_overdue": FLAGGED_OVERDUE, "flagged_soon": FLAGGED_SOON}.get(category, LATER))
                 if category.startswith("flagged"):
                     flag = DeadlineFlag.OVERDUE if category == "flagged_overdue" else DeadlineFlag.DUE_SOON
-                    flag_due, flagged_at = due, self.last_sweep
-                    self._notices(flag, facts.ids[case], consultation_id, due, assignee, unit.head_id)
+                    self._flagged(flag, facts.ids[case], consultation_id, due, assignee, unit.head_id)
                 requested_at = dates.moment(min(due - dt.timedelta(days=rng.randint(5, 12)), dates.today))
             elif status == ConsultationStatus.ANSWERED:
                 position = rng.choices([Position.AGREE, Position.AGREE_WITH_COMMENTS, Position.DISAGREE,
@@ -609,13 +608,16 @@ class _Generator:
             yield (
                 consultation_id, facts.ids[case], unit.id, owner.id, 1, required, rng.choice(QUESTIONS),
                 owner.head_id, requested_at, due, assignee, status, position, comment, answered_by, answered_at,
-                answered_late, answer_days, deemed_at, flag, flag_due, flagged_at,
+                answered_late, answer_days, deemed_at,
             )
 
-    def _notices(self, flag: str, case_id: int, consultation_id: int | None, due: dt.date, assignee: int | None,
+    def _flagged(self, flag: str, case_id: int, consultation_id: int | None, due: dt.date, assignee: int | None,
                  head: int) -> None:
-        """The notices the earlier sweep sent for an item it flagged; most already read, all mailed."""
+        """What the earlier sweep left for an item it flagged: its mark, for the due date it has now (so no
+        sweep today re-marks it), and the notices it sent, most already read, all mailed."""
         rng = self.rng
+        # A mark names its case or its consultation, never both.
+        self.marks.append((None if consultation_id else case_id, consultation_id, flag, due, self.last_sweep))
         for recipient in (assignee, head):
             if recipient is None:
                 continue
@@ -702,9 +704,10 @@ def build(spec: DeadlineSpec, *, now: dt.datetime | None = None) -> DeadlineCity
                 # One transaction; nothing to wait for on each chunk.
                 cursor.execute("SET LOCAL synchronous_commit = off")
         generator.setup()
-        with _bulk_load((Case, Consultation, Notification), rows=spec.cases):
+        with _bulk_load((Case, Consultation, DeadlineMark, Notification), rows=spec.cases):
             counts["cases"] = _Table(Case, CASE_FIELDS).write(generator.case_rows())
             counts["consultations"] = _Table(Consultation, CONSULTATION_FIELDS).write(generator.consultation_rows())
+            counts["marks"] = _Table(DeadlineMark, MARK_FIELDS).write(iter(generator.marks))
             counts["notifications"] = _Table(Notification, NOTICE_FIELDS).write(iter(generator.notices))
         _reset_sequences(Case, Consultation)
         counts["largest_id"] = generator.largest.id
@@ -726,7 +729,8 @@ def build(spec: DeadlineSpec, *, now: dt.datetime | None = None) -> DeadlineCity
                         largest_id=generator.largest.id, largest_head_id=generator.largest.head_id, counts=counts)
 
 
-SWEPT_MODELS = (Case, Consultation, Notification, CaseEvent)
+# What sweeps and `reset` write; the case rows are only read.
+SWEPT_MODELS = (DeadlineMark, Consultation, Notification, CaseEvent)
 
 
 def _analyse(tables: list[str] | None = None) -> None:
@@ -746,19 +750,36 @@ def settle() -> None:
 
 
 def reset(city: DeadlineCity, *, every: int = 1) -> None:
-    """Undo what sweeps wrote since the build: late work is unflagged again, its notices and events gone.
+    """Undo what sweeps wrote since the build: late work is unmarked again, its notices and events gone.
 
     `every=10` undoes it for one item in ten only (by id), so the next sweep finds a tenth of the work.
+
+    Deleting the marks stamped since the build is enough because the build's own marks are never touched:
+    each is for the due date its item still has and of the kind that date calls for, and none of it is
+    finished, so a sweep neither re-marks nor clears it (a re-marked one would be stamped with the sweep's
+    time and deleted here). That is checked: if the build's marks are no longer all there, the data set
+    is not the one the figures promise, and the run stops rather than measure another backlog.
     """
     quote = connection.ops.quote_name
-    case_t, cons_t = quote(Case._meta.db_table), quote(Consultation._meta.db_table)
+    mark_t, cons_t = quote(DeadlineMark._meta.db_table), quote(Consultation._meta.db_table)
     notice_t, event_t = quote(Notification._meta.db_table), quote(CaseEvent._meta.db_table)
+
+    def column(name: str) -> str:
+        return quote(DeadlineMark._meta.get_field(name).column)
+
     since = connection.ops.adapt_datetimefield_value(city.generated_at)
-    unflag = "deadline_flag = '', deadline_flag_due = NULL, deadline_flagged_at = NULL"
     part = f" AND id %% {int(every)} = 0" if every > 1 else ""
+    mark_part = (f" AND COALESCE({column('case')}, {column('consultation')}) %% {int(every)} = 0"
+                 if every > 1 else "")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {case_t} SET {unflag} WHERE deadline_flagged_at >= %s{part}", [since])
-        cursor.execute(f"UPDATE {cons_t} SET {unflag} WHERE deadline_flagged_at >= %s{part}", [since])
+        cursor.execute(f"DELETE FROM {mark_t} WHERE {column('flagged_at')} >= %s{mark_part}", [since])
+        built = city.counts.get("marks")
+        if built is not None:
+            cursor.execute(f"SELECT count(*) FROM {mark_t} WHERE {column('flagged_at')} < %s", [since])
+            left = cursor.fetchone()[0]
+            if left != built:
+                raise RuntimeError(f"{built - left} of the {built} deadline marks the build wrote were changed or "
+                                   f"deleted since; build the data set again (--rebuild)")
         cursor.execute(f"DELETE FROM {event_t} WHERE action = %s AND at >= %s AND case_id IN "
                        f"(SELECT case_id FROM {cons_t} WHERE deemed_agreed_at >= %s{part})",
                        [EventAction.DEEMED_AGREED, since, since])
@@ -777,15 +798,21 @@ def late_counts(city: DeadlineCity) -> dict[str, int]:
     open_consultations = Consultation.objects.filter(status=ConsultationStatus.OPEN)
     return {
         "cases_newly_overdue": open_cases.filter(window.overdue()).exclude(
-            deadline_flag=DeadlineFlag.OVERDUE, deadline_flag_due=models.F("due_date")).count(),
+            _marked("case", DeadlineFlag.OVERDUE)).count(),
         "cases_newly_due_soon": open_cases.filter(window.due_soon()).exclude(
-            deadline_flag=DeadlineFlag.DUE_SOON, deadline_flag_due=models.F("due_date")).count(),
+            _marked("case", DeadlineFlag.DUE_SOON)).count(),
         "consultations_newly_deemed": open_consultations.filter(window.overdue(), required=True).count(),
         "consultations_newly_overdue": open_consultations.filter(window.overdue(), required=False).exclude(
-            deadline_flag=DeadlineFlag.OVERDUE, deadline_flag_due=models.F("due_date")).count(),
+            _marked("consultation", DeadlineFlag.OVERDUE)).count(),
         "consultations_newly_due_soon": open_consultations.filter(window.due_soon()).exclude(
-            deadline_flag=DeadlineFlag.DUE_SOON, deadline_flag_due=models.F("due_date")).count(),
+            _marked("consultation", DeadlineFlag.DUE_SOON)).count(),
     }
+
+
+def _marked(item: str, flag: str) -> models.Exists:
+    """The item has a mark of this kind for the due date it has now: the sweep has nothing to do for it."""
+    return models.Exists(DeadlineMark.objects.filter(**{item: models.OuterRef("pk")}, flag=flag,
+                                                     due_date=models.OuterRef("due_date")))
 
 
 def expected_counts(spec: DeadlineSpec) -> dict[str, int]:

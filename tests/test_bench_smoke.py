@@ -2,21 +2,23 @@
 
 The naive router is an independent reading of DESIGN.md §3, so agreement on a few hundred random cases
 with bands, validity dates, gaps and ties also cross-checks the index itself. Likewise the deadline
-benchmark's naive per-row job and hand-written floor must leave exactly the flags and notices of the sweep.
+benchmark's naive per-row job and hand-written floor must leave exactly the marks and notices of the sweep.
 """
+
+import datetime as dt
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from bench.dataset import CitySpec, build_city, case_inputs
-from bench.deadlines_bench import compare, measure_desk, measure_sweep
+from bench.deadlines_bench import compare, explain_sweep, measure_desk, measure_sweep, naive_sweep, run_sweep
 from bench.deadlines_data import DeadlineSpec, build, expected_counts, late_counts, reset
 from bench.intake_bench import run_intake
 from bench.routing_bench import run_routing
 from bench.run import main
 from cases.deadlines import flag_overdue
-from cases.models import Case, Consultation, Notification, NotificationKind, Status
+from cases.models import Case, Consultation, DeadlineFlag, DeadlineMark, Notification, NotificationKind, Status
 from departments.routing import AMBIGUOUS_RULE
 from departments.workdays import local_date
 
@@ -73,18 +75,46 @@ def test_deadline_data_set_holds_exactly_the_backlog_it_promises(deadline_city):
         "consultations_newly_overdue": 6, "consultations_newly_due_soon": 1,
     }
     assert Case.objects.count() == 3000 and Consultation.objects.count() == 600
+    # What an earlier sweep flagged is marked, for the due date the item still has, before the build.
+    marks = DeadlineMark.objects.all()
+    assert marks.count() == deadline_city.counts["marks"]
+    assert marks.filter(case__isnull=False).exists() and marks.filter(consultation__isnull=False).exists()
+    assert {mark.flag for mark in marks} == {DeadlineFlag.OVERDUE, DeadlineFlag.DUE_SOON}
+    assert not marks.filter(flagged_at__gte=deadline_city.generated_at).exists()
+    flagged = Case.objects.filter(deadline_mark__isnull=False).first()
+    assert flagged.deadline_flag_due == flagged.due_date
     # Work an earlier sweep flagged has its notices already: the sweep must not send them again.
     assert Notification.objects.filter(kind=NotificationKind.OVERDUE).exists()
 
 
 def test_deadline_reset_returns_the_data_set_to_its_backlog(deadline_city):
-    flag_overdue()
+    built = set(DeadlineMark.objects.values_list("id", "case_id", "consultation_id", "flag", "due_date", "flagged_at"))
+    first = flag_overdue()
+    assert first.cleared == 0  # the build's marks are all still right: none re-marked, none cleared
     assert all(count == 0 for count in late_counts(deadline_city).values())
 
     reset(deadline_city)
 
     assert late_counts(deadline_city) == expected_counts(deadline_city.spec)
     assert not Notification.objects.filter(created_at__gte=deadline_city.generated_at).exists()
+    assert set(DeadlineMark.objects.values_list("id", "case_id", "consultation_id", "flag", "due_date",
+                                                "flagged_at")) == built
+    # And the next sweep finds the same work again.
+    again = flag_overdue()
+    assert (again.cases_overdue, again.cases_due_soon, again.consultations_overdue, again.consultations_due_soon,
+            again.deemed_agreed, again.cleared, again.notices) == (
+        first.cases_overdue, first.cases_due_soon, first.consultations_overdue, first.consultations_due_soon,
+        first.deemed_agreed, 0, first.notices)
+
+
+def test_deadline_reset_stops_when_a_mark_the_build_wrote_was_changed(deadline_city):
+    # Say something re-marked a case the earlier sweep had flagged: reset cannot bring that mark back.
+    mark = DeadlineMark.objects.filter(case__isnull=False).first()
+    mark.flagged_at = deadline_city.generated_at
+    mark.save()
+
+    with pytest.raises(RuntimeError, match="1 of the"):
+        reset(deadline_city)
 
 
 def test_sweep_bench_flags_the_backlog_with_as_many_statements_for_a_tenth_of_it(deadline_city):
@@ -97,6 +127,24 @@ def test_sweep_bench_flags_the_backlog_with_as_many_statements_for_a_tenth_of_it
     assert sweep.quiet[0].result.notices == 0 and sweep.quiet[0].statements < sweep.runs[0].statements
 
 
+def test_sweep_plans_replay_every_statement_and_leave_the_backlog(deadline_city):
+    run = run_sweep()
+    reset(deadline_city)
+
+    plans = explain_sweep(deadline_city, run.queries)
+
+    if connection.vendor == "postgresql":
+        # One plan per data statement of the sweep (its lock and settings statement runs without one).
+        data = [q for q in run.queries if q["sql"].lstrip().upper().startswith(("SELECT", "UPDATE", "INSERT",
+                                                                                  "DELETE", "WITH"))
+                and ";" not in q["sql"].strip().rstrip(";")]
+        assert len(plans) == len(data) > 5
+        assert all("actual time" in plan["plan"] for plan in plans)
+    else:
+        assert plans == []  # EXPLAIN ANALYZE output is PostgreSQL's; the run refuses SQLite anyway
+    assert late_counts(deadline_city) == expected_counts(deadline_city.spec)  # rolled back
+
+
 def test_desk_bench_opens_the_largest_units_desk_with_the_same_queries_for_both_page_sizes(deadline_city):
     desk = measure_desk(deadline_city, runs=1)
 
@@ -107,7 +155,7 @@ def test_desk_bench_opens_the_largest_units_desk_with_the_same_queries_for_both_
     assert set(desk.medians_ms) == {25, 100}
 
 
-def test_naive_job_sweep_and_floor_leave_the_same_flags_and_notices(db):
+def test_naive_job_sweep_and_floor_leave_the_same_marks_and_notices(db):
     city = build(DeadlineSpec.sized(2000, 200, newly_overdue=80, only_cases_overdue=True))
 
     result = compare(city, runs=1)
@@ -117,6 +165,19 @@ def test_naive_job_sweep_and_floor_leave_the_same_flags_and_notices(db):
     # The owner's head hears of every flagged case, the assignee of those that have one.
     assert 80 < result.notices <= 160
     assert late_counts(city)["cases_newly_overdue"] == 80  # left as found
+
+
+def test_naive_job_updates_a_mark_of_the_other_kind_in_place(deadline_city):
+    mark = DeadlineMark.objects.filter(case__isnull=False, flag=DeadlineFlag.DUE_SOON).first()
+    moved = mark.due_date - dt.timedelta(days=30)
+    Case.objects.filter(pk=mark.case_id).update(due_date=moved)
+
+    naive_sweep()
+
+    updated = DeadlineMark.objects.get(case_id=mark.case_id)
+    assert updated.pk == mark.pk
+    assert (updated.flag, updated.due_date) == (DeadlineFlag.OVERDUE, moved)
+    assert updated.flagged_at >= deadline_city.generated_at
 
 
 def test_deadline_benchmark_refuses_sqlite(monkeypatch, capsys):
