@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import Case as When_
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ from cases.models import (
     Notification,
 )
 from cases.services.consultations import deem_silent_consultations_agreed
-from departments.models import Role, Staff
+from departments.models import Role
 from departments.workdays import WorkingCalendar, get_calendar, local_date
 
 CASE_RUNNING = Q(status__in=RUNNING_STATUSES)
@@ -93,55 +93,56 @@ ITEMS = (Item(Case, "case", CASE_RUNNING & Q(due_date__isnull=False)),
          Item(Consultation, "consultation", CONSULTATION_OPEN))
 
 
-def _flag(item: Item, condition: Q, flag: str, now: dt.datetime) -> int:
-    """Mark the items meeting `condition` that are not marked so for their current due date: one UPDATE for
-    those marked otherwise (due soon before, or for an earlier due date), one INSERT … SELECT for the rest."""
-    due = item.model.objects.filter(item.running, condition)
-    stale = (DeadlineMark.objects.filter(**{f"{item.field}__in": due.values("pk")})
-             .exclude(flag=flag, due_date=F(f"{item.field}__due_date")))
-    due_date = Subquery(item.model.objects.filter(pk=OuterRef(f"{item.field}_id")).values("due_date"))
-    changed = unlocked(stale).update(flag=flag, due_date=due_date, flagged_at=now)
-    unmarked = due.filter(~Exists(DeadlineMark.objects.filter(**{item.field: OuterRef("pk")})))
-    inserted = insert_from_select(DeadlineMark, [item.field, "flag", "due_date", "flagged_at"],
-                                  unmarked.values_list("pk", Value(flag), "due_date", Value(now)))
-    return changed + inserted
-
-
 def _clear(item: Item, window: Window) -> int:
-    """Unmark work that is finished, or whose deadline moved beyond the due-soon window."""
-    still_due = item.model.objects.filter(item.running, due_date__lte=window.soon)
-    stale = DeadlineMark.objects.filter(**{f"{item.field}__isnull": False}).exclude(
-        **{f"{item.field}__in": still_due.values("pk")})
+    """Unmark work that is finished, or whose deadline moved beyond the window.
+
+    What stays is the marks of running work due by the window's end. (A service that moves a due date
+    deletes the mark itself, in `save_case`, so a mark is always for its item's current due date.) Written as
+    NOT IN, which PostgreSQL answers with one hashed pass over the running-work index, never reading a case.
+    """
+    still_due = item.model.objects.filter(item.running, due_date__lte=window.soon).values("pk")
+    stale = DeadlineMark.objects.filter(**{f"{item.field}__isnull": False}).exclude(**{f"{item.field}__in": still_due})
     # No signal and nothing refers to a mark, so Django deletes these in one statement, loading none.
     return unlocked(stale).delete()[0]
+
+
+def _upgrade(item: Item, window: Window, now: dt.datetime) -> int:
+    """Due soon yesterday, overdue today: after `_clear`, every such mark is of running work, so the marks
+    table alone says which."""
+    late = DeadlineMark.objects.filter(**{f"{item.field}__isnull": False}, flag=DeadlineFlag.DUE_SOON,
+                                       due_date__lt=window.today)
+    return unlocked(late).update(flag=DeadlineFlag.OVERDUE, flagged_at=now)
+
+
+def _mark(item: Item, condition: Q, flag: str, now: dt.datetime) -> int:
+    """Mark the running items meeting `condition` that have no mark: one INSERT … SELECT."""
+    unmarked = item.model.objects.filter(item.running, condition).filter(
+        ~Exists(DeadlineMark.objects.filter(**{item.field: OuterRef("pk")})))
+    return insert_from_select(DeadlineMark, [item.field, "flag", "due_date", "flagged_at"],
+                              unmarked.values_list("pk", Value(flag), "due_date", Value(now)))
 
 
 def _mail_state(email_path: str):
     return When_(When(**{email_path: ""}, then=Value(MailState.NONE)), default=Value(MailState.PENDING))
 
 
-def _heads() -> QuerySet:
-    return Staff.objects.filter(role=Role.HEAD, user__is_active=True)
-
-
 def _notify_flagged(now: dt.datetime) -> int:
     """One notice per item marked by this run to its assignee and to the head of the unit that owes the work."""
     marks = DeadlineMark.objects.filter(flagged_at=now)
-    case_mark, consultation_mark = "department__owned_cases__deadline_mark", "department__consultations__deadline_mark"
     null = Value(None, output_field=BigIntegerField())
     selects = [
         marks.filter(case__isnull=False, case__assignee__is_active=True).values_list(
             "case__assignee_id", "flag", "case_id", null, "due_date", Value(now), _mail_state("case__assignee__email")),
-        _heads().filter(**{f"{case_mark}__flagged_at": now}).values_list(
-            "user_id", f"{case_mark}__flag", "department__owned_cases__id", null, f"{case_mark}__due_date",
-            Value(now), _mail_state("user__email")),
+        marks.filter(case__owner__staff__role=Role.HEAD, case__owner__staff__user__is_active=True).values_list(
+            "case__owner__staff__user_id", "flag", "case_id", null, "due_date", Value(now),
+            _mail_state("case__owner__staff__user__email")),
         marks.filter(consultation__isnull=False, consultation__assignee__is_active=True).values_list(
             "consultation__assignee_id", "flag", "consultation__case_id", "consultation_id", "due_date", Value(now),
             _mail_state("consultation__assignee__email")),
-        _heads().filter(**{f"{consultation_mark}__flagged_at": now}).values_list(
-            "user_id", f"{consultation_mark}__flag", "department__consultations__case_id",
-            "department__consultations__id", f"{consultation_mark}__due_date", Value(now),
-            _mail_state("user__email")),
+        marks.filter(consultation__department__staff__role=Role.HEAD,
+                     consultation__department__staff__user__is_active=True).values_list(
+            "consultation__department__staff__user_id", "flag", "consultation__case_id", "consultation_id",
+            "due_date", Value(now), _mail_state("consultation__department__staff__user__email")),
     ]
     return sum(insert_from_select(Notification, NOTICE_FIELDS, rows) for rows in selects)
 
@@ -171,11 +172,14 @@ def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
         _one_sweep_at_a_time()
         result.deemed_agreed = deem_silent_consultations_agreed(today=window.today, now=now)
         case, consultation = ITEMS
-        result.cases_overdue = _flag(case, window.overdue(), DeadlineFlag.OVERDUE, now)
-        result.cases_due_soon = _flag(case, window.due_soon(), DeadlineFlag.DUE_SOON, now)
-        result.consultations_overdue = _flag(consultation, window.overdue(), DeadlineFlag.OVERDUE, now)
-        result.consultations_due_soon = _flag(consultation, window.due_soon(), DeadlineFlag.DUE_SOON, now)
+        # Clearing first leaves only marks that are right for their item, so the rest reads the marks alone.
         result.cleared = _clear(case, window) + _clear(consultation, window)
+        result.cases_overdue = (_upgrade(case, window, now)
+                                + _mark(case, window.overdue(), DeadlineFlag.OVERDUE, now))
+        result.cases_due_soon = _mark(case, window.due_soon(), DeadlineFlag.DUE_SOON, now)
+        result.consultations_overdue = (_upgrade(consultation, window, now)
+                                        + _mark(consultation, window.overdue(), DeadlineFlag.OVERDUE, now))
+        result.consultations_due_soon = _mark(consultation, window.due_soon(), DeadlineFlag.DUE_SOON, now)
         if result.cases_overdue + result.cases_due_soon + result.consultations_overdue + result.consultations_due_soon:
             result.notices = _notify_flagged(now)
     return result

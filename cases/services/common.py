@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseEvent, Status
+from cases.models import Case, CaseEvent, DeadlineMark, Status
 from cases.refusals import Refused
 from cases.selectors import staff_of
 from departments.models import Role, Staff
@@ -38,6 +38,10 @@ def locked_case(case: Case, *, expected_version: int | None = None) -> Iterator[
 def save_case(case: Case, *fields: str) -> None:
     case.version += 1
     case.save(update_fields=[*fields, "version"])
+    if "due_date" in fields:
+        # The sweep's mark was for the old date; the next sweep marks the new one afresh, and a new owner's
+        # head (a handover sets the date too) hears of late work from it.
+        DeadlineMark.objects.filter(case=case).delete()
 
 
 def record(case: Case, actor, action: str, *, from_status: str, note: str = "", from_department_id=None,

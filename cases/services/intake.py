@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseEvent, DeadlineMark, EventAction, ReferenceCounter, Source, Status, TriageReason
+from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
 from cases.refusals import Refused, records_refusals
 from cases.selectors import is_clerk, staff_of
 from cases.services.common import locked_case, record, save_case
@@ -65,10 +65,6 @@ def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_d
     case.due_date = calendar.due_date(local_date(case.received_at), processing_days)
     case.handed_over_at = now
     case.handover_late = case.handover_due_at is not None and now > case.handover_due_at
-    # The new owner's head must hear of late work afresh: unmarked, the case is flagged and notified to them
-    # by the next sweep.
-    if case.pk is not None:  # a case being logged has none yet
-        DeadlineMark.objects.filter(case=case).delete()
 
 
 def case_create(

@@ -333,7 +333,9 @@ def test_an_extended_deadline_clears_the_flag_and_warns_again_when_it_comes_near
                        reason="Chờ kết quả kiểm tra hiện trường")
     version = case.version
 
-    assert "cleared 1;" in sweep(clock, local_datetime(2026, 10, 8, 12))
+    # Moving the date drops the mark at once (the services' save_case does it), so the sweep has nothing to clear.
+    assert flags(case) == [("", None)]
+    assert "cleared 0;" in sweep(clock, local_datetime(2026, 10, 8, 12))
     assert flags(case) == [("", None)]
     assert sweep(clock, local_datetime(2026, 10, 21, 10)).startswith(
         "flagged 0 cases overdue, 0 consultations overdue, 0 due soon")
