@@ -181,6 +181,9 @@ class Case(DeadlineFlagFields):
             models.Index(fields=["status", "received_at"]),
             models.Index(fields=["assignee", "status"]),
             # The sweep's working sets: open work by due date, and what it has flagged.
+            # The overdue desk's order within a unit: key tasks first, then the longest overdue.
+            models.Index(fields=["owner", "-key_task", "due_date", "id"], condition=Q(status__in=RUNNING_STATUSES),
+                         name="case_desk_order"),
             # The sweep reads running work by due date, and only its id (PostgreSQL answers from the index).
             models.Index(fields=["due_date"], include=["id"], condition=Q(status__in=RUNNING_STATUSES),
                          name="case_running_due"),

@@ -109,8 +109,9 @@ def overdue_desk(request):
                          for consultation in consultation_page]
     return render(request, "deadlines/overdue_desk.html", {
         "department": department, "form": form, "window": window,
-        # Rendered once: a 100-row page would otherwise render the same options a hundred times.
-        "handler_options": render_to_string("deadlines/_handler_options.html", {"handlers": handlers}),
+        # Rendered once: a 100-row page would otherwise render the same form fields a hundred times.
+        "reassign_fields": render_to_string("deadlines/_reassign_fields.html",
+                                            {"handlers": handlers, "next": request.get_full_path()}, request=request),
         "page": case_page, "case_rows": case_rows, "consultation_page": consultation_page,
         "consultation_rows": consultation_rows, "reassigns": access.reassigns,
         "whole_city": sees_whole_city(request.user), "export_query": request.GET.urlencode(), "page_sizes": PAGE_SIZES,
