@@ -3,11 +3,12 @@
 Every step is one SQL statement over the whole table, so the sweep costs the same number of statements for
 ten cases or a million, and no row is loaded into Python to decide anything:
 
-- flags are `DeadlineMark` rows beside the cases and consultations, one per item (a unique constraint): two
-  workers sweeping at once insert each mark once, the second's insert of the same item being a no-op;
-- the UPDATEs and DELETEs take only marks no one else holds (SKIP LOCKED), so a sweep never waits on another;
-- each run stamps the marks it wrote with its own `now`, and inserts the notices for exactly those;
-  the notices' unique constraints turn any repeat into a no-op.
+- flags are `DeadlineMark` rows beside the cases and consultations, one per item (a unique constraint), and
+  notices are unique per person, item, kind and due date: a run repeated, or two runs at once, flag and
+  notify each item once; two runs at once also take turns on an advisory lock (see `_one_sweep_at_a_time`);
+- the UPDATEs and DELETEs take only marks no one else holds (SKIP LOCKED): a sweep never waits on an
+  official's action that is dropping a mark;
+- each run stamps the marks it wrote with its own `now`, and inserts the notices for exactly those.
 
 A sweep never writes a case row: it neither locks the case an official is working on nor makes the page
 they have open stale (`Case.version`).
@@ -183,7 +184,6 @@ def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
         if result.cases_overdue + result.cases_due_soon + result.consultations_overdue + result.consultations_due_soon:
             result.notices = _notify_flagged(now)
     return result
-
 
 
 def desk_cases(department_id: int, window: Window) -> QuerySet[Case]:
