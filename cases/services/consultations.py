@@ -19,6 +19,7 @@ from cases.models import (
     CaseEvent,
     Consultation,
     ConsultationStatus,
+    DeadlineMark,
     DisputeStatus,
     EventAction,
     Position,
@@ -148,6 +149,8 @@ def consultation_assign(*, consultation: Consultation, actor, assignee) -> Consu
                            assignee=assignee.username)
             notify_assignment(event=event, assignee=assignee, department_id=current.department_id, actor=actor,
                               consultation=current)
+            # As for a case: the new assignee hears of a late request from the next sweep.
+            DeadlineMark.objects.filter(consultation=current).delete()
             return current
 
     return _recording_refusals(consultation, actor, "assign_consultation", assign)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, EventAction, Return, Status, TriageReason
+from cases.models import Case, DeadlineMark, EventAction, Return, Status, TriageReason
 from cases.notifications import notify_assignment
 from cases.refusals import Refused, records_refusals
 from cases.services.common import (
@@ -59,6 +59,9 @@ def case_assign(*, case: Case, actor, assignee, expected_version: int | None = N
         event = record(case, actor, EventAction.ASSIGNED, from_status=from_status,
                        previous=previous.username if previous else None, assignee=assignee.username)
         notify_assignment(event=event, assignee=assignee, department_id=case.owner_id, actor=actor)
+        # Late work changing hands is flagged afresh, so the new assignee hears of it from the next sweep (the
+        # head, told already for this due date, is not told twice: the notices' unique constraint).
+        DeadlineMark.objects.filter(case=case).delete()
     return case
 
 

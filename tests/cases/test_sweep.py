@@ -33,6 +33,7 @@ from cases.models import (
 )
 from cases.services import (
     case_accept,
+    case_assign,
     case_consult,
     case_extend,
     case_resolve,
@@ -228,6 +229,26 @@ def test_notices_go_to_the_assignee_and_the_head_of_the_unit_that_owes_the_work(
     }
     assert set(deadline_notices().values_list("mail_state", flat=True)) == {MailState.PENDING}
     assert not deadline_notices(read_at__isnull=False).exists()
+
+
+def test_late_work_reassigned_is_notified_to_the_new_assignee_and_not_again_to_the_head(items, city, clock):
+    sweep(clock)
+    case, opinion = items["late_case"], items["late_opinion"]
+    clock.set(SWEEP + dt.timedelta(minutes=1))
+    case_assign(case=refreshed(case), actor=city.user("head"), assignee=city.user("deputy"))
+    consultation_assign(consultation=opinion, actor=city.user("outsider_head"),
+                        assignee=city.user("outsider_head"))
+
+    output = sweep(clock, SWEEP + dt.timedelta(minutes=5))
+
+    assert output.startswith("flagged 1 cases overdue, 1 consultations overdue, 0 due soon")
+    assert notice_keys(case=case) == {("specialist", "overdue", case.reference, None, D(2026, 10, 8)),
+                                      ("head", "overdue", case.reference, None, D(2026, 10, 8)),
+                                      ("deputy", "overdue", case.reference, None, D(2026, 10, 8))}
+    # The outsider's head took it on himself: already told, he is not told twice.
+    assert notice_keys(consultation=opinion) == {
+        ("outsider_specialist", "overdue", opinion.case.reference, opinion.pk, D(2026, 10, 8)),
+        ("outsider_head", "overdue", opinion.case.reference, opinion.pk, D(2026, 10, 8))}
 
 
 def test_the_sweep_mails_each_notice_once_after_commit(items, city, clock, mailoutbox,
