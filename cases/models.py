@@ -55,32 +55,6 @@ class DeadlineFlag(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
 
 
-class DeadlineFlagFields(models.Model):
-    """What the sweep last flagged on this item, read from its `DeadlineMark` (one query, unless prefetched)."""
-
-    class Meta:
-        abstract = True
-
-    @property
-    def _mark(self):
-        try:
-            return self.deadline_mark
-        except DeadlineMark.DoesNotExist:
-            return None
-
-    @property
-    def deadline_flag(self) -> str:
-        return self._mark.flag if self._mark else DeadlineFlag.NONE
-
-    @property
-    def deadline_flag_due(self):
-        return self._mark.due_date if self._mark else None
-
-    @property
-    def deadline_flagged_at(self):
-        return self._mark.flagged_at if self._mark else None
-
-
 class CaseQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
@@ -110,7 +84,7 @@ class CaseQuerySet(models.QuerySet):
         return self.order_by("-key_task", "due_date", "-received_at", "-id")
 
 
-class Case(DeadlineFlagFields):
+class Case(models.Model):
     reference = models.CharField(_("reference"), max_length=64, unique=True)
     pin = models.CharField(_("PIN"), max_length=8)
     title = models.CharField(_("title"), max_length=settings.MAX_TITLE_LENGTH)
@@ -428,7 +402,7 @@ class Position(models.TextChoices):
     NOT_COMPETENT = "not_competent", _("Not within our functions")
 
 
-class Consultation(DeadlineFlagFields):
+class Consultation(models.Model):
     """The owner's request to another department for its opinion, with its own deadline (DESIGN.md §2 rule 6)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consultations")

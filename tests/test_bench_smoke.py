@@ -81,8 +81,8 @@ def test_deadline_data_set_holds_exactly_the_backlog_it_promises(deadline_city):
     assert marks.filter(case__isnull=False).exists() and marks.filter(consultation__isnull=False).exists()
     assert {mark.flag for mark in marks} == {DeadlineFlag.OVERDUE, DeadlineFlag.DUE_SOON}
     assert not marks.filter(flagged_at__gte=deadline_city.generated_at).exists()
-    flagged = Case.objects.filter(deadline_mark__isnull=False).first()
-    assert flagged.deadline_flag_due == flagged.due_date
+    flagged = Case.objects.filter(deadline_mark__isnull=False).select_related("deadline_mark").first()
+    assert flagged.deadline_mark.due_date == flagged.due_date
     # Work an earlier sweep flagged has its notices already: the sweep must not send them again.
     assert Notification.objects.filter(kind=NotificationKind.OVERDUE).exists()
 

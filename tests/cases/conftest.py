@@ -15,7 +15,18 @@ from dataclasses import dataclass
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from cases.models import Attachment, Case, CaseEvent, EventAction, Return, RuleDispute, Status, Submission
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    DeadlineFlag,
+    DeadlineMark,
+    EventAction,
+    Return,
+    RuleDispute,
+    Status,
+    Submission,
+)
 from cases.refusals import Refused
 from cases.services import (
     attachment_add,
@@ -91,6 +102,20 @@ class Clock:
         self.now = moment
         self._monkeypatch.setattr("django.utils.timezone.now", lambda: self.now)
         return moment
+
+
+@dataclass(frozen=True)
+class Mark:
+    flag: str = DeadlineFlag.NONE
+    due_date: dt.date | None = None
+    flagged_at: dt.datetime | None = None
+
+
+def mark_of(item) -> Mark:
+    """What the overdue sweep last flagged on a case or consultation, as stored now (unflagged: no mark)."""
+    field = "case" if isinstance(item, Case) else "consultation"
+    row = DeadlineMark.objects.filter(**{field: item.pk}).values("flag", "due_date", "flagged_at").first()
+    return Mark(**row) if row else Mark()
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from cases.models import Case, DeadlineFlag, Notification
 from cases.services import case_accept, case_complete_supplement, case_request_supplement
 from departments.models import AuthorityRule, CalendarDay, CalendarDayKind, CaseType
 from departments.workdays import WorkingCalendar, get_calendar
+from tests.cases.conftest import mark_of
 from tests.conftest import local_datetime
 
 D = dt.date
@@ -54,7 +55,7 @@ def refreshed(case):
 
 
 def flag_of(case) -> str:
-    return refreshed(case).deadline_flag
+    return mark_of(case).flag
 
 
 # --- receipt on a non-working day -----------------------------------------------------------------------

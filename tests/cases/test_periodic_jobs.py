@@ -9,6 +9,7 @@ from django_celery_beat.schedulers import DatabaseScheduler
 from cases import tasks
 from cases.models import DeadlineFlag, NotificationKind
 from cityops.celery import app
+from tests.cases.conftest import mark_of
 from tests.conftest import local_datetime
 
 SWEEP_TASK = "cases.tasks.flag_overdue"
@@ -72,8 +73,7 @@ def test_the_sweep_task_returns_its_summary(city, log_case, clock, mailoutbox):
     summary = tasks.flag_overdue.delay().get()
 
     assert summary.startswith("flagged 1 cases overdue, 0 consultations overdue, 0 due soon")
-    case.refresh_from_db()
-    assert case.deadline_flag == DeadlineFlag.OVERDUE
+    assert mark_of(case).flag == DeadlineFlag.OVERDUE
     # A routed case has no assignee yet: its owner's head is told, by a notice and (queued by the task) mail.
     assert list(case.notifications.values_list("recipient__username", "kind", "mail_state")) == [
         ("head", NotificationKind.OVERDUE, "sent")]

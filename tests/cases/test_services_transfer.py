@@ -10,7 +10,7 @@ import pytest
 from cases.models import EventAction, Status
 from cases.services import case_accept, case_transfer
 from departments.models import AuthorityRule, DecisionLevel
-from tests.cases.conftest import assert_refused
+from tests.cases.conftest import assert_refused, mark_of
 from tests.conftest import local_datetime
 
 REASON = "Theo Quyết định phân cấp mới, thuộc Sở Tài chính"
@@ -106,7 +106,7 @@ def test_late_work_transferred_is_flagged_afresh_for_the_new_owners_head(city, s
     case.refresh_from_db()
     case_transfer(case=case, actor=city.user("head"), to=city.outsider, reason=REASON, expected_version=case.version)
     case.refresh_from_db()
-    assert (case.due_date, case.deadline_flag) == (dt.date(2025, 6, 23), DeadlineFlag.NONE)
+    assert (case.due_date, mark_of(case).flag) == (dt.date(2025, 6, 23), DeadlineFlag.NONE)
 
     assert flag_overdue().cases_overdue == 1
     told = set(Notification.objects.filter(case=case, kind=NotificationKind.OVERDUE)

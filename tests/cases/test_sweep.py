@@ -41,6 +41,7 @@ from cases.services import (
     consultation_respond,
 )
 from departments.models import AuthorityRule, CaseType
+from tests.cases.conftest import Mark, mark_of
 from tests.conftest import local_datetime
 
 D = dt.date
@@ -125,7 +126,7 @@ def refreshed(item):
 
 
 def flags(*things) -> list[tuple]:
-    return [(refreshed(t).deadline_flag, t.deadline_flag_due) for t in things]
+    return [(mark.flag, mark.due_date) for mark in map(mark_of, things)]
 
 
 # --- flags and the printed counts -----------------------------------------------------------------------
@@ -141,7 +142,7 @@ def test_the_sweep_flags_cases_and_opinions_and_prints_the_counts(items, clock):
     assert flags(items["late_case"], items["soon_case"], items["late_opinion"], items["soon_opinion"]) == [
         (DeadlineFlag.OVERDUE, D(2026, 10, 8)), (DeadlineFlag.DUE_SOON, D(2026, 10, 9)),
         (DeadlineFlag.OVERDUE, D(2026, 10, 8)), (DeadlineFlag.DUE_SOON, D(2026, 10, 12))]
-    assert all(t.deadline_flagged_at == SWEEP for t in items.values())
+    assert all(mark_of(t).flagged_at == SWEEP for t in items.values())
     # The appraisals the opinions belong to are due on 26 and 28 October: not this sweep's business.
     assert Case.objects.filter(deadline_mark__isnull=False).count() == 2
 
@@ -149,14 +150,14 @@ def test_the_sweep_flags_cases_and_opinions_and_prints_the_counts(items, clock):
 def test_a_second_run_flags_nothing_new_and_prints_zeros(items, clock):
     sweep(clock)
     before = list(Notification.objects.order_by("id").values())
-    flagged_at = [refreshed(t).deadline_flagged_at for t in items.values()]
+    flagged_at = [mark_of(t).flagged_at for t in items.values()]
 
     again = sweep(clock, SWEEP + dt.timedelta(minutes=5))
 
     assert again.startswith("flagged 0 cases overdue, 0 consultations overdue, 0 due soon")
     assert "; 0 notifications" in again
     assert list(Notification.objects.order_by("id").values()) == before
-    assert [refreshed(t).deadline_flagged_at for t in items.values()] == flagged_at
+    assert [mark_of(t).flagged_at for t in items.values()] == flagged_at
 
 
 def test_the_sweep_does_not_touch_the_case_version(items, clock):
@@ -317,8 +318,7 @@ def test_resolving_a_flagged_case_clears_its_flag(items, city, clock):
     output = sweep(clock, SWEEP + dt.timedelta(hours=2))
 
     assert "cleared 1;" in output
-    refreshed(case)
-    assert (case.deadline_flag, case.deadline_flag_due, case.deadline_flagged_at) == ("", None, None)
+    assert mark_of(case) == Mark("", None, None)
     assert deadline_notices(case=case).count() == 2  # the notices stay: they are what people were told
 
 
@@ -410,7 +410,7 @@ def test_required_opinions_past_their_deadline_are_deemed_agreed(world, clock):
     assert not deadline_notices(consultation__in=silent).exists()
     assert refreshed(optional).status == ConsultationStatus.OPEN
     assert flags(optional) == [(DeadlineFlag.OVERDUE, D(2026, 10, 8))]
-    assert (refreshed(not_yet).status, not_yet.deadline_flag) == (ConsultationStatus.OPEN, DeadlineFlag.DUE_SOON)
+    assert (refreshed(not_yet).status, mark_of(not_yet).flag) == (ConsultationStatus.OPEN, DeadlineFlag.DUE_SOON)
 
     assert "; 0 consultations deemed agreed" in sweep(clock, SWEEP + dt.timedelta(minutes=5))
     assert CaseEvent.objects.filter(action=EventAction.DEEMED_AGREED).count() == 2
@@ -418,7 +418,7 @@ def test_required_opinions_past_their_deadline_are_deemed_agreed(world, clock):
     # Tuesday 13 October: the one that was due soon is past its deadline now; deemed, its warning withdrawn.
     later = sweep(clock, local_datetime(2026, 10, 13, 10))
     assert "cleared 1; 1 consultations deemed agreed" in later
-    assert (refreshed(not_yet).status, not_yet.deadline_flag) == (ConsultationStatus.DEEMED_AGREED, "")
+    assert (refreshed(not_yet).status, mark_of(not_yet).flag) == (ConsultationStatus.DEEMED_AGREED, "")
     assert CaseEvent.objects.filter(action=EventAction.DEEMED_AGREED).count() == 3
 
 
@@ -431,7 +431,7 @@ def test_without_silence_as_agreement_a_silent_required_opinion_is_overdue(world
     assert "; 0 consultations deemed agreed" in output
     assert output.startswith("flagged 0 cases overdue, 1 consultations overdue, 0 due soon")
     assert refreshed(silent).status == ConsultationStatus.OPEN
-    assert silent.deadline_flag == DeadlineFlag.OVERDUE
+    assert mark_of(silent).flag == DeadlineFlag.OVERDUE
     assert not CaseEvent.objects.filter(action=EventAction.DEEMED_AGREED).exists()
     assert notice_keys() == {("consulted_head", "overdue", silent.case.reference, silent.pk, D(2026, 10, 8))}
 
