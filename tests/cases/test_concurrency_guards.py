@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from cases.models import Case, CaseEvent, EventAction, Return, Status, Submission
 from cases.refusals import Refused
 from cases.services import case_accept, case_assign, case_resolve, case_return, case_submit, case_transfer
+from tests.concurrency import skip_unless_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,8 +25,7 @@ OK = "ok"
 
 @pytest.fixture(autouse=True)
 def needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serializes all writers; the row-lock race only exists on PostgreSQL")
+    skip_unless_postgres()
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,13 @@ Two people asking the same unit at once open one request; two people answering a
 answer; two sweeps at once deem a silence once; an answer racing the sweep is kept either way.
 """
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
 
 from cases.models import CaseEvent, Consultation, ConsultationStatus, EventAction, Position
-from cases.refusals import Refused
 from cases.services import case_consult, consultation_respond, deem_silent_consultations_agreed
+from tests.concurrency import run_together, skip_unless_postgres
 from tests.conftest import local_datetime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -24,8 +22,7 @@ QUESTION = "Đề nghị cho ý kiến thẩm định"
 
 @pytest.fixture(autouse=True)
 def needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serializes all writers; the row-lock race only exists on PostgreSQL")
+    skip_unless_postgres()
 
 
 @pytest.fixture
@@ -34,32 +31,6 @@ def case(consulting, clock):
     case = consulting.case()
     clock.set(local_datetime(2026, 4, 29, 10))
     return case
-
-
-def run_together(*moves: Callable[[], object]) -> list:
-    """Each move in its own thread, released together; each one's result, or its refusal code."""
-    start = threading.Barrier(len(moves))
-    outcomes, errors = [None] * len(moves), []
-
-    def act(index, move):
-        try:
-            start.wait(timeout=30)
-            outcomes[index] = move()
-        except Refused as refusal:
-            outcomes[index] = refusal.code
-        except Exception as error:  # reported below; a thread's exception is otherwise lost
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=act, args=(i, move)) for i, move in enumerate(moves)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    return outcomes
 
 
 def succeeds(call: Callable[[], object]) -> Callable[[], str]:

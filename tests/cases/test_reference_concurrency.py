@@ -3,10 +3,11 @@
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from cases.models import Case
 from cases.services import case_create
+from tests.concurrency import skip_unless_postgres
 from tests.conftest import local_datetime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -17,8 +18,7 @@ PER_WORKER = 5
 
 @pytest.fixture(autouse=True)
 def needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serializes all writers; the row-lock race only exists on PostgreSQL")
+    skip_unless_postgres()
 
 
 def test_concurrent_intake_gives_gapless_unique_references(city):

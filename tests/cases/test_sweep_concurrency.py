@@ -7,12 +7,9 @@ notice per person, item and kind, whichever of them gets there first.
 """
 
 import datetime as dt
-import threading
 from collections import Counter
-from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
 
 from cases.deadlines import flag_overdue
 from cases.models import (
@@ -27,6 +24,7 @@ from cases.models import (
 )
 from cases.services import case_accept, case_consult, consultation_assign
 from departments.models import AuthorityRule, CaseType
+from tests.concurrency import run_together, skip_unless_postgres
 from tests.conftest import local_datetime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -40,32 +38,7 @@ OVERDUE_CASES, DUE_SOON_CASES, OVERDUE_OPINIONS, ASSIGNED_OPINIONS, SILENT_OPINI
 
 @pytest.fixture(autouse=True)
 def needs_postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serializes all writers; two sweeps can only race on PostgreSQL")
-
-
-def run_together(*moves: Callable[[], object]) -> list:
-    """Each move in its own thread, released together; each one's result. Any exception fails the test."""
-    start = threading.Barrier(len(moves))
-    outcomes, errors = [None] * len(moves), []
-
-    def act(index, move):
-        try:
-            start.wait(timeout=30)
-            outcomes[index] = move()
-        except Exception as error:  # reported below; a thread's exception is otherwise lost
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=act, args=(i, move)) for i, move in enumerate(moves)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    return outcomes
+    skip_unless_postgres("two sweeps can only race on PostgreSQL")
 
 
 @pytest.fixture
