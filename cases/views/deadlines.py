@@ -68,15 +68,12 @@ class DaysLate:
     def __init__(self, today: dt.date):
         self.today = today
         self.calendar = get_calendar()
-        self._known: dict[dt.date, int] = {}
 
     def __call__(self, due_date: dt.date) -> int | None:
         """Working days late, or None while the item is not yet overdue (due today or on the next working day)."""
         if due_date >= self.today:
             return None
-        if due_date not in self._known:
-            self._known[due_date] = working_days_late(due_date, self.today, self.calendar)
-        return self._known[due_date]
+        return working_days_late(due_date, self.today, self.calendar)
 
 
 def filtered_work(request, department: Department, window: Window):
