@@ -9,12 +9,10 @@ def insert_from_select(model: type[models.Model], fields: list[str], rows: model
     """Insert what `rows` selects into `model`'s `fields`, skipping rows that a unique constraint refuses.
 
     `rows` is a `values_list(...)` queryset giving one value per field, in the same order. The skipped
-    conflicts are how concurrent runs stay single: each row is inserted once, whoever runs first. Rows are
-    inserted in the order `rows` gives explicitly (`order_by`), else in any order: two runs inserting the
-    same keys must insert them in the same order, or each can end up waiting for a key the other holds.
+    conflicts are how concurrent runs stay single: each row is inserted once, whoever runs first.
     Returns the number of rows inserted.
     """
-    sql, params = (rows if rows.query.order_by else rows.order_by()).query.sql_with_params()
+    sql, params = rows.order_by().query.sql_with_params()
     columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:

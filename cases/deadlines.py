@@ -20,8 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value, When
-from django.db.models import Case as When_
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cases.bulk import insert_from_select, unlocked
@@ -32,9 +31,9 @@ from cases.models import (
     ConsultationStatus,
     DeadlineFlag,
     DeadlineMark,
-    MailState,
     Notification,
 )
+from cases.notifications import mail_state_for
 from cases.services.consultations import deem_silent_consultations_agreed
 from departments.models import Role
 from departments.workdays import WorkingCalendar, get_calendar, local_date
@@ -123,27 +122,24 @@ def _mark(item: Item, condition: Q, flag: str, now: dt.datetime) -> int:
                               unmarked.values_list("pk", Value(flag), "due_date", Value(now)))
 
 
-def _mail_state(email_path: str):
-    return When_(When(**{email_path: ""}, then=Value(MailState.NONE)), default=Value(MailState.PENDING))
-
-
 def _notify_flagged(now: dt.datetime) -> int:
     """One notice per item marked by this run to its assignee and to the head of the unit that owes the work."""
     marks = DeadlineMark.objects.filter(flagged_at=now)
     null = Value(None, output_field=BigIntegerField())
     selects = [
         marks.filter(case__isnull=False, case__assignee__is_active=True).values_list(
-            "case__assignee_id", "flag", "case_id", null, "due_date", Value(now), _mail_state("case__assignee__email")),
+            "case__assignee_id", "flag", "case_id", null, "due_date", Value(now),
+            mail_state_for("case__assignee__email")),
         marks.filter(case__owner__staff__role=Role.HEAD, case__owner__staff__user__is_active=True).values_list(
             "case__owner__staff__user_id", "flag", "case_id", null, "due_date", Value(now),
-            _mail_state("case__owner__staff__user__email")),
+            mail_state_for("case__owner__staff__user__email")),
         marks.filter(consultation__isnull=False, consultation__assignee__is_active=True).values_list(
             "consultation__assignee_id", "flag", "consultation__case_id", "consultation_id", "due_date", Value(now),
-            _mail_state("consultation__assignee__email")),
+            mail_state_for("consultation__assignee__email")),
         marks.filter(consultation__department__staff__role=Role.HEAD,
                      consultation__department__staff__user__is_active=True).values_list(
             "consultation__department__staff__user_id", "flag", "consultation__case_id", "consultation_id",
-            "due_date", Value(now), _mail_state("consultation__department__staff__user__email")),
+            "due_date", Value(now), mail_state_for("consultation__department__staff__user__email")),
     ]
     return sum(insert_from_select(Notification, NOTICE_FIELDS, rows) for rows in selects)
 

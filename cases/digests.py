@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Case as When_
-from django.db.models import Q, Value, When
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from cases.bulk import insert_from_select
@@ -15,10 +14,10 @@ from cases.models import (
     Case,
     Consultation,
     ConsultationStatus,
-    MailState,
     Notification,
     NotificationKind,
 )
+from cases.notifications import mail_state_for
 from departments.models import Role, Staff
 from departments.workdays import local_date
 
@@ -46,7 +45,6 @@ def create_digests(*, now: dt.datetime | None = None) -> int:
     heads = Staff.objects.filter(role=Role.HEAD, user__is_active=True).filter(
         Q(department__in=owing_cases.values("owner_id"))
         | Q(department__in=owing_consultations.values("department_id")))
-    mail_state = When_(When(user__email="", then=Value(MailState.NONE)), default=Value(MailState.PENDING))
     return insert_from_select(Notification, ["recipient", "kind", "on_date", "created_at", "mail_state"],
                               heads.values_list("user_id", Value(NotificationKind.DIGEST), Value(local_date(now)),
-                                                Value(now), mail_state))
+                                                Value(now), mail_state_for("user__email")))

@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import Case as DbCase
+from django.db.models import Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -45,6 +47,11 @@ def notify_assignment(*, event: CaseEvent, assignee, department_id: int, actor, 
         for user in recipients.values()
     ], ignore_conflicts=True)
     queue_mail()
+
+
+def mail_state_for(email_path: str):
+    """A new notice's mail state, in SQL: `none` for someone without an address (`email_path` names it)."""
+    return DbCase(When(**{email_path: ""}, then=Value(MailState.NONE)), default=Value(MailState.PENDING))
 
 
 def queue_mail() -> None:
