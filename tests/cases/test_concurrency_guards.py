@@ -5,17 +5,14 @@ silently undone. Without it, the row lock still runs the moves one after the oth
 of the orders they could have run in, and every attempt leaves its event.
 """
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from django.db import connections
 
 from cases.models import Case, CaseEvent, EventAction, Return, Status, Submission
-from cases.refusals import Refused
 from cases.services import case_accept, case_assign, case_resolve, case_return, case_submit, case_transfer
-from tests.concurrency import skip_unless_postgres
+from tests.concurrency import run_together, skip_unless_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -119,31 +116,16 @@ RACES = {
 
 def run_race(city, case, moves, *, with_version):
     """Each move in its own thread, released together; returns each move's outcome (OK or the refusal code)."""
-    start = threading.Barrier(len(moves))
-    outcomes, errors = [None] * len(moves), []
+    # The version each person saw when they opened the case, before anyone acted.
+    seen = Case.objects.values_list("version", flat=True).get(pk=case.pk) if with_version else None
 
-    def act(index, move):
-        try:
-            # The version this person saw when they opened the case, before anyone acted.
-            seen = Case.objects.values_list("version", flat=True).get(pk=case.pk) if with_version else None
-            start.wait(timeout=30)
+    def act(move):
+        def service():
             move.service(case=case, actor=city.user(move.actor), expected_version=seen, **move.fields(city))
-            outcomes[index] = OK
-        except Refused as refusal:
-            outcomes[index] = refusal.code
-        except Exception as error:  # reported below; a thread's exception is otherwise lost
-            errors.append(error)
-        finally:
-            connections.close_all()
+            return OK
+        return service
 
-    threads = [threading.Thread(target=act, args=(i, move)) for i, move in enumerate(moves)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    return tuple(outcomes)
+    return tuple(run_together(*(act(move) for move in moves)))
 
 
 def state_of(case):
