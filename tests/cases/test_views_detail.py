@@ -10,8 +10,11 @@ from tests.conftest import local_datetime
 
 
 @pytest.fixture
-def land_case(city, log_case):
-    """Owned by Sở Nông nghiệp và Môi trường, consulting Sở Xây dựng and Sở Tài chính; received by Sở Xây dựng."""
+def land_case(city, log_case, clock):
+    """Owned by Sở Nông nghiệp và Môi trường, consulting Sở Xây dựng and Sở Tài chính; received by Sở Xây dựng.
+
+    Logged at 16:45 the day of receipt, so its handover is on time whatever today's date is."""
+    clock.set(local_datetime(2026, 11, 24, 16, 45))
     return log_case(title="Giao đất xây chợ An Dương", case_type=city.land, locality=city.commune,
                     amount=12_500_000_000, received_at=local_datetime(2026, 11, 24, 16, 30),
                     applicant_contact="0225 3842 111", description="Diện tích 1,2 ha.\nĐã có quy hoạch.")
