@@ -35,16 +35,10 @@ from cases.services import dispute_settle
 CLERICAL_FIELDS = frozenset({"title", "description", "applicant_name", "applicant_contact"})
 
 
-class CaseEventInline(admin.TabularInline):
-    model = CaseEvent
-    fields = ["at", "actor", "action", "from_status", "to_status", "from_department", "to_department", "note",
-              "payload"]
-    readonly_fields = fields
-    ordering = ["at", "id"]
-    extra = 0
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent that only services write: nothing added, changed or deleted here."""
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "from_department", "to_department")
+    extra = 0
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -54,6 +48,17 @@ class CaseEventInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class CaseEventInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ["at", "actor", "action", "from_status", "to_status", "from_department", "to_department", "note",
+              "payload"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "from_department", "to_department")
 
 
 @admin.register(Case)

@@ -40,7 +40,7 @@ from departments.workdays import WorkingCalendar, get_calendar, local_date
 
 CASE_RUNNING = Q(status__in=RUNNING_STATUSES)
 CONSULTATION_OPEN = Q(status=ConsultationStatus.OPEN)
-NOTICE_FIELDS = ["recipient", "kind", "case", "consultation", "on_date", "created_at", "mail_state"]
+NOTICE_FIELDS = ["recipient", "kind", "case", "consultation", "violation", "on_date", "created_at", "mail_state"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class SweepResult:
     cases_due_soon: int = 0
     consultations_overdue: int = 0
     consultations_due_soon: int = 0
+    violations_overdue: int = 0
+    violations_due_soon: int = 0
     cleared: int = 0
     deemed_agreed: int = 0
     notices: int = 0
@@ -76,6 +78,7 @@ class SweepResult:
         return (f"flagged {self.cases_overdue} cases overdue, {self.consultations_overdue} consultations overdue, "
                 f"{self.cases_due_soon + self.consultations_due_soon} due soon "
                 f"({self.cases_due_soon} cases, {self.consultations_due_soon} consultations); "
+                f"{self.violations_overdue} violations' handling overdue, {self.violations_due_soon} due soon; "
                 f"cleared {self.cleared}; {self.deemed_agreed} consultations deemed agreed; "
                 f"{self.notices} notifications")
 
@@ -84,13 +87,18 @@ class SweepResult:
 class Item:
     """A kind of work the sweep flags: its model, the mark's field naming it, and when its clock runs."""
 
-    model: type[Case] | type[Consultation]
+    model: type
     field: str
     running: Q
 
 
-ITEMS = (Item(Case, "case", CASE_RUNNING & Q(due_date__isnull=False)),
-         Item(Consultation, "consultation", CONSULTATION_OPEN))
+def items() -> tuple[Item, Item, Item]:
+    """Cases and consultations, and the handling of violations (oversight), whose deadline is kept the same way."""
+    from oversight.models import Violation, ViolationStatus
+
+    return (Item(Case, "case", CASE_RUNNING & Q(due_date__isnull=False)),
+            Item(Consultation, "consultation", CONSULTATION_OPEN),
+            Item(Violation, "violation", Q(status=ViolationStatus.OPEN)))
 
 
 def _clear(item: Item, window: Window) -> int:
@@ -123,23 +131,32 @@ def _mark(item: Item, condition: Q, flag: str, now: dt.datetime) -> int:
 
 
 def _notify_flagged(now: dt.datetime) -> int:
-    """One notice per item marked by this run to its assignee and to the head of the unit that owes the work."""
+    """One notice per item marked by this run to its assignee and to the head of the unit that owes the work;
+    for a violation, to the official responsible for its handling and the head of that official's unit."""
     marks = DeadlineMark.objects.filter(flagged_at=now)
     null = Value(None, output_field=BigIntegerField())
     selects = [
         marks.filter(case__isnull=False, case__assignee__is_active=True).values_list(
-            "case__assignee_id", "flag", "case_id", null, "due_date", Value(now),
+            "case__assignee_id", "flag", "case_id", null, null, "due_date", Value(now),
             mail_state_for("case__assignee__email")),
         marks.filter(case__owner__staff__role=Role.HEAD, case__owner__staff__user__is_active=True).values_list(
-            "case__owner__staff__user_id", "flag", "case_id", null, "due_date", Value(now),
+            "case__owner__staff__user_id", "flag", "case_id", null, null, "due_date", Value(now),
             mail_state_for("case__owner__staff__user__email")),
         marks.filter(consultation__isnull=False, consultation__assignee__is_active=True).values_list(
-            "consultation__assignee_id", "flag", "consultation__case_id", "consultation_id", "due_date", Value(now),
-            mail_state_for("consultation__assignee__email")),
+            "consultation__assignee_id", "flag", "consultation__case_id", "consultation_id", null, "due_date",
+            Value(now), mail_state_for("consultation__assignee__email")),
         marks.filter(consultation__department__staff__role=Role.HEAD,
                      consultation__department__staff__user__is_active=True).values_list(
-            "consultation__department__staff__user_id", "flag", "consultation__case_id", "consultation_id",
+            "consultation__department__staff__user_id", "flag", "consultation__case_id", "consultation_id", null,
             "due_date", Value(now), mail_state_for("consultation__department__staff__user__email")),
+        marks.filter(violation__isnull=False, violation__handler__is_active=True).values_list(
+            "violation__handler_id", "flag", null, null, "violation_id", "due_date", Value(now),
+            mail_state_for("violation__handler__email")),
+        # A handler who heads the unit is told once: the second insert meets the unique notice and skips it.
+        marks.filter(violation__handler__staff__department__staff__role=Role.HEAD,
+                     violation__handler__staff__department__staff__user__is_active=True).values_list(
+            "violation__handler__staff__department__staff__user_id", "flag", null, null, "violation_id",
+            "due_date", Value(now), mail_state_for("violation__handler__staff__department__staff__user__email")),
     ]
     return sum(insert_from_select(Notification, NOTICE_FIELDS, rows) for rows in selects)
 
@@ -168,16 +185,20 @@ def flag_overdue(*, now: dt.datetime | None = None) -> SweepResult:
     with transaction.atomic():
         _one_sweep_at_a_time()
         result.deemed_agreed = deem_silent_consultations_agreed(today=window.today, now=now)
-        case, consultation = ITEMS
+        case, consultation, violation = items()
         # Clearing first leaves only marks that are right for their item, so the rest reads the marks alone.
-        result.cleared = _clear(case, window) + _clear(consultation, window)
+        result.cleared = _clear(case, window) + _clear(consultation, window) + _clear(violation, window)
         result.cases_overdue = (_upgrade(case, window, now)
                                 + _mark(case, window.overdue(), DeadlineFlag.OVERDUE, now))
         result.cases_due_soon = _mark(case, window.due_soon(), DeadlineFlag.DUE_SOON, now)
         result.consultations_overdue = (_upgrade(consultation, window, now)
                                         + _mark(consultation, window.overdue(), DeadlineFlag.OVERDUE, now))
         result.consultations_due_soon = _mark(consultation, window.due_soon(), DeadlineFlag.DUE_SOON, now)
-        if result.cases_overdue + result.cases_due_soon + result.consultations_overdue + result.consultations_due_soon:
+        result.violations_overdue = (_upgrade(violation, window, now)
+                                     + _mark(violation, window.overdue(), DeadlineFlag.OVERDUE, now))
+        result.violations_due_soon = _mark(violation, window.due_soon(), DeadlineFlag.DUE_SOON, now)
+        if (result.cases_overdue + result.cases_due_soon + result.consultations_overdue + result.consultations_due_soon
+                + result.violations_overdue + result.violations_due_soon):
             result.notices = _notify_flagged(now)
     return result
 

@@ -127,6 +127,9 @@ class Case(models.Model):
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
+    # Working days from receipt to resolution, fixed when it is resolved so later calendar edits don't
+    # rewrite a unit's record; the department report's median reads it.
+    working_days_taken = models.PositiveSmallIntegerField(_("working days taken"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
 
     # The one request to the applicant to complete the dossier (Decree 61/2018 art. 15, 19).
@@ -161,6 +164,9 @@ class Case(models.Model):
             # The sweep reads running work by due date, and only its id (PostgreSQL answers from the index).
             models.Index(fields=["due_date"], include=["id"], condition=Q(status__in=RUNNING_STATUSES),
                          name="case_running_due"),
+            # The oversight reports: a period's resolutions, read from the index alone on PostgreSQL.
+            models.Index(fields=["resolved_at"], include=["assignee", "owner", "due_date", "working_days_taken"],
+                         condition=Q(status=Status.RESOLVED), name="case_resolved_at"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gte=0),
@@ -250,6 +256,8 @@ class CaseEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
+        # The oversight reports count a period's refused attempts; refusals are a small share of all events.
+        indexes = [models.Index(fields=["at"], condition=Q(action="refused"), name="event_refusals_at")]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {timezone.localtime(self.at):%d/%m/%Y %H:%M}"
@@ -364,14 +372,11 @@ class RuleDispute(models.Model):
         return f"{self.case_id} {self.department_id} {self.status}"
 
 
-def attachment_path(instance: "Attachment", filename: str) -> str:
-    # Stored under a random name: the applicant's file name is kept in the row, never trusted as a path.
-    return f"cases/{instance.case_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+class StoredFile(models.Model):
+    """A file kept through Django storage under a random name, with the name it was uploaded as, the type its
+    content shows, its size and fingerprint, and who added it when. Subclasses say where it is stored."""
 
-
-class Attachment(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    file = models.FileField(_("file"), max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
@@ -381,12 +386,25 @@ class Attachment(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["uploaded_at", "id"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
 
     def __str__(self) -> str:
         return self.original_name
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Stored under a random name: the applicant's file name is kept in the row, never trusted as a path.
+    return f"cases/{instance.case_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
+
+
+class Attachment(StoredFile):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+
+    class Meta(StoredFile.Meta):
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
 
 
 class ConsultationStatus(models.TextChoices):
@@ -513,6 +531,9 @@ class Notification(models.Model):
                                      on_delete=models.CASCADE, related_name="notifications")
     event = models.ForeignKey(CaseEvent, verbose_name=_("event"), null=True, blank=True, on_delete=models.PROTECT,
                               related_name="notifications")
+    # The handling deadline of a violation (oversight); such a notice names no case.
+    violation = models.ForeignKey("oversight.Violation", verbose_name=_("violation"), null=True, blank=True,
+                                  on_delete=models.CASCADE, related_name="notifications")
     # The due date the notice is about, or the digest's day.
     on_date = models.DateField(_("date"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -532,7 +553,11 @@ class Notification(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "kind", "case", "on_date"], name="one_case_deadline_notice",
-                                    condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=True)),
+                                    condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=True,
+                                                violation__isnull=True)),
+            models.UniqueConstraint(fields=["recipient", "kind", "violation", "on_date"],
+                                    name="one_violation_deadline_notice",
+                                    condition=Q(kind__in=DEADLINE_KINDS, violation__isnull=False)),
             models.UniqueConstraint(fields=["recipient", "kind", "consultation", "on_date"],
                                     name="one_consultation_deadline_notice",
                                     condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=False)),
@@ -543,7 +568,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.recipient_id} {self.kind} {self.case_id or self.consultation_id or self.on_date}"
+        return (f"{self.recipient_id} {self.kind} "
+                f"{self.case_id or self.consultation_id or self.violation_id or self.on_date}")
 
     @property
     def subject_case(self) -> Case | None:
@@ -562,6 +588,8 @@ class DeadlineMark(models.Model):
     case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="deadline_mark")
     consultation = models.OneToOneField(Consultation, null=True, blank=True, on_delete=models.CASCADE,
                                         related_name="deadline_mark")
+    violation = models.OneToOneField("oversight.Violation", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="deadline_mark")
     flag = models.CharField(_("deadline flag"), max_length=10, choices=DeadlineFlag.choices)
     due_date = models.DateField(_("flagged due date"))
     flagged_at = models.DateTimeField(_("flagged at"))
@@ -571,9 +599,12 @@ class DeadlineMark(models.Model):
         verbose_name_plural = _("deadline flags")
         indexes = [models.Index(fields=["flagged_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(case__isnull=False, consultation__isnull=True)
-                                   | Q(case__isnull=True, consultation__isnull=False), name="deadline_mark_one_item"),
+            models.CheckConstraint(condition=Q(case__isnull=False, consultation__isnull=True, violation__isnull=True)
+                                   | Q(case__isnull=True, consultation__isnull=False, violation__isnull=True)
+                                   | Q(case__isnull=True, consultation__isnull=True, violation__isnull=False),
+                                   name="deadline_mark_one_item"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.case_id or self.consultation_id} {self.flag} {self.due_date.isoformat()}"
+        item = self.case_id or self.consultation_id or self.violation_id
+        return f"{item} {self.flag} {self.due_date.isoformat()}"

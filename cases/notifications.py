@@ -99,7 +99,9 @@ def _site_url(path: str) -> str:
 def _message(notice: Notification) -> EmailMessage:
     context = {"notice": notice, "headline": headline(notice), "site_url": settings.SITE_URL.rstrip("/"),
                "link": _site_url(reverse("notifications"))}
-    if notice.case_id:
+    if notice.violation_id:
+        context["link"] = _site_url(reverse("violation-detail", args=[notice.violation_id]))
+    elif notice.case_id:
         context["link"] = _site_url(reverse("case-detail", args=[notice.case.reference]))
     if notice.kind == NotificationKind.DIGEST:
         # Imported here: the digest reads the desk, whose module imports the case services, which import us.
@@ -127,7 +129,8 @@ def send_pending_mail(*, batch: int = MAIL_BATCH) -> tuple[int, int]:
                 notices = list(
                     Notification.objects.filter(mail_state=MailState.PENDING).exclude(pk__in=seen)
                     .select_for_update(skip_locked=True, of=("self",))
-                    .select_related("recipient", "case", "consultation__case", "consultation__department")
+                    .select_related("recipient", "case", "consultation__case", "consultation__department",
+                                    "violation__kind", "violation__person")
                     .order_by("created_at", "id")[:batch])
                 if not notices:
                     break

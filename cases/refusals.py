@@ -3,6 +3,7 @@
 import functools
 
 from django.db import transaction
+from django.utils import timezone
 
 
 class Refused(Exception):
@@ -24,7 +25,7 @@ def record_refusal(*, case, actor, refusal: Refused, attempted: str) -> None:
         # The caller's copy may be stale (that can be why it was refused): record the state as stored.
         status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).get()
         CaseEvent.objects.create(
-            case_id=case.pk, actor=actor if actor and actor.is_authenticated else None,
+            at=timezone.now(), case_id=case.pk, actor=actor if actor and actor.is_authenticated else None,
             action=EventAction.REFUSED, from_status=status, to_status=status, note=refusal.detail,
             payload={"code": refusal.code, "attempted": attempted, **refusal.payload},
         )

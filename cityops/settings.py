@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "departments",
     "cases",
+    "oversight",
 ]
 
 MIDDLEWARE = [
@@ -255,4 +256,7 @@ HANDOVER_CUTOFF_HOUR = env_int("HANDOVER_CUTOFF_HOUR", 15)
 MAX_TITLE_LENGTH = 500
 # Decree 61/2018 art. 19: a supplement is asked within 3 working days of receipt, once.
 SUPPLEMENT_WITHIN_WORKING_DAYS = env_int("SUPPLEMENT_WITHIN_WORKING_DAYS", 3)
+# Decree 234/2026: handling a violation ends within 90 days of its discovery, extendable once to 150.
+VIOLATION_HANDLING_DAYS = env_int("VIOLATION_HANDLING_DAYS", 90, minimum=1)
+VIOLATION_HANDLING_MAX_DAYS = env_int("VIOLATION_HANDLING_MAX_DAYS", 150, minimum=1)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseEvent, DeadlineMark, Status
@@ -44,12 +45,24 @@ def save_case(case: Case, *fields: str) -> None:
         DeadlineMark.objects.filter(case=case).delete()
 
 
+def mark_resolved(case: Case, now) -> None:
+    """Set the resolution moment and the working days it took from receipt, as the deadline counts them
+    (a receipt on a day off counts from the next working day; the receipt day itself is not counted)."""
+    from departments.workdays import get_calendar, local_date
+
+    calendar = get_calendar()
+    case.resolved_at = now
+    case.working_days_taken = calendar.working_days_between(
+        calendar.working_day_on_or_after(local_date(case.received_at)), local_date(now))
+
+
 def record(case: Case, actor, action: str, *, from_status: str, note: str = "", from_department_id=None,
            to_department_id=None, **payload) -> CaseEvent:
     """Append the event of a change; `payload` keeps codes and old/new values, never display text."""
     return CaseEvent.objects.create(
-        case=case, actor=actor, action=action, from_status=from_status, to_status=case.status, note=note,
-        from_department_id=from_department_id, to_department_id=to_department_id, payload=payload,
+        # Read now, not bound as the field's default when the model loaded: the same clock as the change's.
+        at=timezone.now(), case=case, actor=actor, action=action, from_status=from_status, to_status=case.status,
+        note=note, from_department_id=from_department_id, to_department_id=to_department_id, payload=payload,
     )
 
 

@@ -15,6 +15,7 @@ from cases.services.common import (
     HANDLER_ROLES,
     LEAD_ROLES,
     locked_case,
+    mark_resolved,
     owner_member,
     record,
     require_status,
@@ -89,8 +90,9 @@ def case_resolve(*, case: Case, actor, note: str, expected_version: int | None =
         if is_city_level(case):
             raise Refused("invalid_transition", _("This matter is decided by the City Committee; submit it with a "
                                                   "summary instead of resolving it."))
-        case.status, case.resolved_at, case.resolution = Status.RESOLVED, timezone.now(), note
-        save_case(case, "status", "resolved_at", "resolution")
+        case.status, case.resolution = Status.RESOLVED, note
+        mark_resolved(case, timezone.now())
+        save_case(case, "status", "resolved_at", "working_days_taken", "resolution")
         record(case, actor, EventAction.RESOLVED, from_status=Status.IN_PROGRESS, note=note)
     return case
 

@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 from cases.models import Case, EventAction, Outcome, Status, Submission
 from cases.refusals import Refused, records_refusals
 from cases.selectors import staff_of
-from cases.services.common import LEAD_ROLES, locked_case, owner_member, record, require_status, save_case
+from cases.services.common import (
+    LEAD_ROLES,
+    locked_case,
+    mark_resolved,
+    owner_member,
+    record,
+    require_status,
+    save_case,
+)
 from cases.services.consultations import consultation_gates, deem_silent_consultations_agreed
 from cases.services.handling import is_city_level
 from departments.models import Role
@@ -72,8 +80,9 @@ def case_decide(*, case: Case, actor, outcome: str, note: str = "", expected_ver
             case.status = Status.IN_PROGRESS
             save_case(case, "status")
         else:
-            case.status, case.outcome, case.resolved_at, case.resolution = Status.RESOLVED, outcome, now, note
-            save_case(case, "status", "outcome", "resolved_at", "resolution")
+            case.status, case.outcome, case.resolution = Status.RESOLVED, outcome, note
+            mark_resolved(case, now)
+            save_case(case, "status", "outcome", "resolved_at", "working_days_taken", "resolution")
         record(case, actor, EventAction.DECIDED, from_status=Status.SUBMITTED, note=note, outcome=outcome,
                submission=submission.pk)
     return case

@@ -32,8 +32,9 @@ def notification_list(request):
     notices = notices_of(request.user)
     if shown == "unread":
         notices = notices.filter(read_at__isnull=True)
-    # The headline names the case (a consultation notice carries its case too); one query for the page.
-    notices = notices.select_related("case", "consultation__case").order_by("-created_at", "-id")
+    # The headline names the case (a consultation notice carries its case too) or the violation; one query.
+    notices = notices.select_related("case", "consultation__case", "violation__kind", "violation__person").order_by(
+        "-created_at", "-id")
     page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
     tabs = [{"key": key, "label": label} for key, label in TABS.items()]
     return render(request, "notifications/list.html", {"page": page, "notices": page.object_list, "tabs": tabs,

@@ -112,8 +112,9 @@ class Mark:
 
 
 def mark_of(item) -> Mark:
-    """What the overdue sweep last flagged on a case or consultation, as stored now (unflagged: no mark)."""
-    field = "case" if isinstance(item, Case) else "consultation"
+    """What the overdue sweep last flagged on a case, consultation or violation, as stored now (unflagged: no
+    mark)."""
+    field = "case" if isinstance(item, Case) else type(item).__name__.lower()
     row = DeadlineMark.objects.filter(**{field: item.pk}).values("flag", "due_date", "flagged_at").first()
     return Mark(**row) if row else Mark()
 

@@ -22,6 +22,7 @@ from departments.models import (
     Staff,
 )
 from departments.routing import NO_RULE, preview
+from oversight import demo as oversight_demo
 
 BILLION = Decimal(1_000_000_000)
 
@@ -157,6 +158,23 @@ def test_demo_cases_are_logged_through_intake(loaded):
     assert big.rule_snapshot["required_consultees"] == ["sct", "snnmt", "sxd"]
     assert cases.overdue().filter(case_type__code="land-allocation").exists()
     assert all(case.events.exists() for case in cases)
+
+
+def test_demo_oversight_is_made_through_the_services(loaded):
+    from oversight.models import Commendation, Inspection, Violation, ViolationStatus
+    from oversight.staff_figures import WITHIN_OWN_AUTHORITY
+
+    case = Case.objects.get(title=oversight_demo.HANDLED_CASE)
+    assert case.assignee.username == oversight_demo.SPECIALIST
+    refusal = case.events.get(action="refused")
+    assert (refusal.actor.username, refusal.payload["code"]) == (oversight_demo.SPECIALIST, WITHIN_OWN_AUTHORITY)
+    violation = Violation.objects.get()
+    assert violation.inspection == Inspection.objects.get(kind="surprise", department__code="sxd")
+    assert (violation.person.username, violation.status, list(violation.cases.all())) == (
+        oversight_demo.SPECIALIST, ViolationStatus.OPEN, [case])
+    assert Commendation.objects.get().person.username == oversight_demo.COMMENDED
+    load("--quiet")
+    assert (Violation.objects.count(), Inspection.objects.count(), Commendation.objects.count()) == (1, 1, 1)
 
 
 def test_demo_cases_are_not_added_to_a_database_that_has_cases(log_case):

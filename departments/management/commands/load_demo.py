@@ -195,7 +195,10 @@ class Command(BaseCommand):
             load_rules(units, case_types)
             load_calendar()
             logins = load_users(units, reset_passwords=reset_passwords)
-            load_cases(units, case_types)
+            if load_cases(units, case_types):
+                from oversight.demo import load_oversight
+
+                load_oversight()
         # The sweep flags the backdated demo cases now, so the bell and the overdue desk show them at once
         # rather than at the worker's first run.
         from cases.deadlines import flag_overdue

@@ -1,0 +1,43 @@
+"""Who sees oversight records and the staff report (issue: oversight): the Inspectorate, Home Affairs and the
+admins, nobody else; a record's existence is not hinted to anyone else (the pages answer 403 to staff who are
+signed in, and sign-in to visitors)."""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+from cases.selectors import staff_of
+from departments.models import DepartmentKind, Role
+
+OVERSIGHT_ROLES = frozenset({Role.INSPECTOR, Role.HOME_AFFAIRS})
+OVERSIGHT_UNITS = frozenset({DepartmentKind.INSPECTORATE, DepartmentKind.HOME_AFFAIRS})
+LEADS = frozenset({Role.HEAD, Role.DEPUTY})
+
+
+def may_oversee(user) -> bool:
+    """Inspectors, Home Affairs officials, the heads and deputy heads of the Inspectorate and of Home Affairs
+    (the Chief Inspector and the Director, who lead the work), and admins."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    staff = staff_of(user)
+    if staff is None:
+        return False
+    return staff.role in OVERSIGHT_ROLES or (staff.role in LEADS and staff.department.kind in OVERSIGHT_UNITS)
+
+
+def oversight_required(view):
+    """The oversight pages: inspectors, Home Affairs and admins; anyone else signed in gets 403."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not may_oversee(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

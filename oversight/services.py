@@ -1,0 +1,258 @@
+"""Every change to an oversight record goes through one function here (STYLE.md §1; DESIGN.md §2 rule 10).
+
+Only inspectors, Home Affairs and admins record anything (PermissionDenied otherwise). Bad input is a
+ValidationError on the field it concerns; a move the record's state forbids is `Refused` with a code, as for
+cases. Each function writes its change in one transaction; the violation's row is locked while it changes,
+so two officials acting on it at once queue up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.models import Case, DeadlineMark
+from cases.refusals import Refused
+from cases.selectors import staff_of
+from cases.services.attachments import sha256_of, validate_upload
+from departments.models import Department
+from departments.workdays import get_calendar, local_date
+from oversight.access import may_oversee
+from oversight.models import (
+    INSPECTION_SOURCES,
+    ActionKind,
+    ActionTaken,
+    Commendation,
+    CommendationLevel,
+    Inspection,
+    InspectionAttachment,
+    InspectionKind,
+    Severity,
+    Violation,
+    ViolationKind,
+    ViolationSource,
+    ViolationStatus,
+)
+
+
+def require_overseer(actor) -> None:
+    if not may_oversee(actor):
+        raise PermissionDenied(_("Only inspectors, Home Affairs and admins keep oversight records."))
+
+
+def not_in_future(day: dt.date, field: str) -> None:
+    if day > local_date(timezone.now()):
+        raise ValidationError({field: _("The date cannot be in the future.")})
+
+
+def require_active_choice(choice, field: str) -> None:
+    if not choice.active:
+        raise ValidationError({field: _("“%(choice)s” is no longer offered; choose another.") % {"choice": choice}})
+
+
+def handling_due_date(discovered_on: dt.date, days: int) -> dt.date:
+    """`days` calendar days after discovery; a period that ends on a day off ends on the next working day
+    (Civil Code 2015 art. 148)."""
+    return get_calendar().working_day_on_or_after(discovered_on + dt.timedelta(days=days))
+
+
+# --- Inspections -------------------------------------------------------------------------------------------
+
+
+def inspection_record(*, actor, department: Department, kind: str, inspected_on: dt.date, team: Iterable,
+                      findings: str = "", uploads: Iterable[UploadedFile] = ()) -> Inspection:
+    """Record an inspection of one unit with its team, findings and files (directive: kiểm tra đột xuất)."""
+    require_overseer(actor)
+    if kind not in InspectionKind.values:
+        raise ValidationError({"kind": _("Choose scheduled or surprise.")})
+    not_in_future(inspected_on, "inspected_on")
+    team = list(team)
+    if not team:
+        raise ValidationError({"team": _("Name at least one member of the inspection team.")})
+    uploads = list(uploads)
+    # Every file is checked before anything is written: one bad file leaves no half-recorded inspection.
+    checked = [(upload, *validate_upload(upload)) for upload in uploads]
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            inspection = Inspection.objects.create(department=department, kind=kind, inspected_on=inspected_on,
+                                                   findings=findings, recorded_by=actor)
+            inspection.team.set(team)
+            for upload, name, mime in checked:
+                stored.append(_store(inspection, actor, upload, name, mime).file.name)
+    except Exception:
+        _forget_files(stored)
+        raise
+    return inspection
+
+
+def inspection_attach(*, inspection: Inspection, actor, upload: UploadedFile) -> InspectionAttachment:
+    require_overseer(actor)
+    name, mime = validate_upload(upload)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            attachment = _store(inspection, actor, upload, name, mime)
+            stored.append(attachment.file.name)
+    except Exception:
+        _forget_files(stored)
+        raise
+    return attachment
+
+
+def _store(inspection: Inspection, actor, upload: UploadedFile, name: str, mime: str) -> InspectionAttachment:
+    attachment = InspectionAttachment(inspection=inspection, original_name=name, content_type=mime,
+                                      size=upload.size, sha256=sha256_of(upload), uploaded_by=actor)
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
+def _forget_files(names: list[str]) -> None:
+    """The rows were rolled back; the stored files must not outlive them."""
+    storage = InspectionAttachment._meta.get_field("file").storage
+    for name in names:
+        storage.delete(name)
+
+
+# --- Violations ---------------------------------------------------------------------------------------------
+
+
+def violation_record(*, actor, person, discovered_on: dt.date, source: str, kind: ViolationKind,
+                     severity: Severity, description: str, inspection: Inspection | None = None,
+                     cases: Iterable[Case] = (), handler=None) -> Violation:
+    """Record a person's misconduct; its handling deadline runs from discovery (Decree 234/2026: 90 days).
+
+    The unit is the inspected one for a violation an inspection found, else the person's own. `handler` is
+    the one official answerable for the handling (rõ người), the recorder unless another is named.
+    """
+    require_overseer(actor)
+    handler = handler or actor
+    if source not in ViolationSource.values:
+        raise ValidationError({"source": _("Choose where the violation came to light.")})
+    not_in_future(discovered_on, "discovered_on")
+    if not description.strip():
+        raise ValidationError({"description": _("Say what happened.")})
+    require_active_choice(kind, "kind")
+    require_active_choice(severity, "severity")
+    membership = staff_of(person)
+    if membership is None:
+        raise ValidationError({"person": _("This user is not on the staff of any unit.")})
+    if not may_oversee(handler):
+        raise ValidationError({"handler": _("The responsible official must be an inspector, a Home Affairs "
+                                            "official or an admin.")})
+    expected_kind = INSPECTION_SOURCES.get(source)
+    if expected_kind is None and inspection is not None:
+        raise ValidationError({"inspection": _("Only a violation found by an inspection names one.")})
+    if expected_kind is not None:
+        if inspection is None:
+            raise ValidationError({"inspection": _("Name the inspection that found it.")})
+        if inspection.kind != expected_kind:
+            raise ValidationError({"inspection": _("That inspection was not a %(kind)s inspection.") % {
+                "kind": InspectionKind(expected_kind).label.lower()}})
+        if discovered_on < inspection.inspected_on:
+            raise ValidationError({"discovered_on": _("An inspection cannot find something before it took place.")})
+    department = inspection.department if inspection is not None else membership.department
+    with transaction.atomic():
+        violation = Violation.objects.create(
+            person=person, department=department, discovered_on=discovered_on, source=source,
+            inspection=inspection, kind=kind, severity=severity, description=description.strip(), handler=handler,
+            due_date=handling_due_date(discovered_on, settings.VIOLATION_HANDLING_DAYS), recorded_by=actor)
+        violation.cases.set(list(cases))
+    return violation
+
+
+def _locked_open(violation: Violation, attempted: str) -> Violation:
+    current = Violation.objects.select_for_update().get(pk=violation.pk)
+    if current.status != ViolationStatus.OPEN:
+        raise Refused("invalid_transition", _("This violation's handling has ended (%(status)s); it cannot be "
+                                              "%(attempted)s.") % {"status": current.get_status_display(),
+                                                                     "attempted": attempted})
+    return current
+
+
+def violation_extend(*, violation: Violation, actor, reason: str) -> Violation:
+    """Move the handling deadline, once, to VIOLATION_HANDLING_MAX_DAYS after discovery (Decree 234/2026),
+    up to the end of the current due day."""
+    require_overseer(actor)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the extension.")})
+    now = timezone.now()
+    with transaction.atomic():
+        violation = _locked_open(violation, _("extended"))
+        if violation.extended_at is not None:
+            raise Refused("already_extended", _("The handling deadline has already been extended once."))
+        if local_date(now) > violation.due_date:
+            raise Refused("extension_too_late", _("The handling deadline has passed; it can no longer be "
+                                                  "extended."))
+        new_due = handling_due_date(violation.discovered_on, settings.VIOLATION_HANDLING_MAX_DAYS)
+        if new_due <= violation.due_date:
+            raise Refused("extension_too_late", _("The longest handling period allowed ends no later than the "
+                                                  "current deadline."))
+        violation.due_date_before_extension, violation.due_date = violation.due_date, new_due
+        violation.extended_at, violation.extended_by, violation.extension_reason = now, actor, reason.strip()
+        violation.save(update_fields=["due_date", "due_date_before_extension", "extended_at", "extended_by",
+                                      "extension_reason"])
+        # The sweep's flag was for the old date; the next sweep judges the new one.
+        DeadlineMark.objects.filter(violation=violation).delete()
+    return violation
+
+
+def violation_act(*, violation: Violation, actor, kind: ActionKind, decided_on: dt.date,
+                  decision_number: str = "", note: str = "", ends_handling: bool = False) -> ActionTaken:
+    """Record a measure decided on the violation; `ends_handling` closes it as handled."""
+    require_overseer(actor)
+    require_active_choice(kind, "kind")
+    not_in_future(decided_on, "decided_on")
+    now = timezone.now()
+    with transaction.atomic():
+        violation = _locked_open(violation, _("acted on"))
+        if decided_on < violation.discovered_on:
+            raise ValidationError({"decided_on": _("A measure cannot be decided before the violation was "
+                                                   "discovered.")})
+        action = ActionTaken.objects.create(violation=violation, kind=kind, decided_on=decided_on,
+                                            decision_number=decision_number.strip(), note=note.strip(),
+                                            recorded_by=actor)
+        if ends_handling:
+            violation.status, violation.closed_at, violation.closed_by = ViolationStatus.HANDLED, now, actor
+            violation.closing_note = note.strip()
+            violation.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
+    return action
+
+
+def violation_dismiss(*, violation: Violation, actor, reason: str) -> Violation:
+    """End the handling without a measure: the violation was not confirmed."""
+    require_overseer(actor)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the violation was not confirmed.")})
+    with transaction.atomic():
+        violation = _locked_open(violation, _("dismissed"))
+        violation.status, violation.closed_at, violation.closed_by = ViolationStatus.DISMISSED, timezone.now(), actor
+        violation.closing_note = reason.strip()
+        violation.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
+    return violation
+
+
+# --- Commendations ------------------------------------------------------------------------------------------
+
+
+def commendation_record(*, actor, level: CommendationLevel, reason: str, awarded_on: dt.date, person=None,
+                        department: Department | None = None, decision_number: str = "") -> Commendation:
+    """Record praise for a person or a unit (directive: khen thưởng người dám nghĩ, dám làm)."""
+    require_overseer(actor)
+    if (person is None) == (department is None):
+        raise ValidationError({"person": _("Commend either a person or a unit.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say what is being commended.")})
+    require_active_choice(level, "level")
+    not_in_future(awarded_on, "awarded_on")
+    return Commendation.objects.create(person=person, department=department, level=level, reason=reason.strip(),
+                                       awarded_on=awarded_on, decision_number=decision_number.strip(),
+                                       recorded_by=actor)
