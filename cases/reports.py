@@ -2,22 +2,28 @@
 
 Two views of each unit: as the one that consults (how much, how often beyond what the rules require, how
 many rounds, how fast it gets answers) and as the one consulted (does it answer on time, or stay silent).
-A fixed number of queries whatever the number of consultations; the median is taken in Python over the
-answer times alone, because SQLite has no percentile aggregate.
+A fixed number of queries whatever the number of consultations; the median is taken in Python from a
+histogram of answer times (one row per unit and number of days), because SQLite has no percentile aggregate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from cases.models import Consultation, ConsultationStatus
 from departments.models import Department
-from departments.workdays import local_date
+from departments.workdays import local_date, local_zone
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """The first moment of a local day."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=local_zone())
 
 
 @dataclass
@@ -37,7 +43,6 @@ class ConsultationFigures:
     answered_late: int = 0
     silent: int = 0
     owed_overdue: int = 0
-    _answer_days: list[int] = field(default_factory=list, repr=False)
 
     @property
     def non_required_share(self) -> float | None:
@@ -50,15 +55,34 @@ class ConsultationFigures:
         return self.answered_on_time / due if due else None
 
 
+def histogram_median(counts: Mapping[int, int]) -> float | None:
+    """The median of values given as {value: how many}; the mean of the two middle ones for an even count."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    ordered = sorted(value for value, count in counts.items() if count)
+
+    def value_at(position: int) -> int:
+        seen = 0
+        for value in ordered:
+            seen += counts[value]
+            if position < seen:
+                return value
+        raise IndexError(position)
+
+    return (value_at((total - 1) // 2) + value_at(total // 2)) / 2
+
+
 def consultation_figures(*, departments=None, since: dt.date | None = None, until: dt.date | None = None,
                          today: dt.date | None = None) -> list[ConsultationFigures]:
     """Figures per department for consultations requested between `since` and `until` (inclusive)."""
     today = today or local_date(timezone.now())
     consultations = Consultation.objects.all()
+    # Local days as a range of moments, so the filter can use an index.
     if since:
-        consultations = consultations.filter(requested_at__date__gte=since)
+        consultations = consultations.filter(requested_at__gte=start_of_day(since))
     if until:
-        consultations = consultations.filter(requested_at__date__lte=until)
+        consultations = consultations.filter(requested_at__lt=start_of_day(until + dt.timedelta(days=1)))
     units = Department.objects.filter(active=True) if departments is None else departments
     figures = {unit.pk: ConsultationFigures(department=unit) for unit in units}
 
@@ -82,11 +106,12 @@ def consultation_figures(*, departments=None, since: dt.date | None = None, unti
         for name, value in row.items():
             setattr(unit, name, value)
 
-    for unit_id, days in consultations.filter(requesting_department_id__in=figures, status=ConsultationStatus.ANSWERED,
-                                              answer_working_days__isnull=False).values_list(
-            "requesting_department_id", "answer_working_days"):
-        figures[unit_id]._answer_days.append(days)
-    for unit in figures.values():
-        if unit._answer_days:
-            unit.median_answer_days = statistics.median(unit._answer_days)
+    answer_days: dict[int, dict[int, int]] = defaultdict(dict)
+    for unit_id, days, count in consultations.filter(
+            requesting_department_id__in=figures, status=ConsultationStatus.ANSWERED,
+            answer_working_days__isnull=False).values("requesting_department_id", "answer_working_days").annotate(
+            count=Count("id")).order_by().values_list("requesting_department_id", "answer_working_days", "count"):
+        answer_days[unit_id][days] = count
+    for unit_id, counts in answer_days.items():
+        figures[unit_id].median_answer_days = histogram_median(counts)
     return sorted(figures.values(), key=lambda unit: (-(unit.sent + unit.received), unit.department.name))

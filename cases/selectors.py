@@ -3,7 +3,7 @@
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cases.models import Case, Consultation, Status
-from departments.models import Role
+from departments.models import DepartmentKind, Role
 
 
 def staff_of(user):
@@ -17,6 +17,14 @@ def sees_whole_city(user) -> bool:
         return True
     staff = staff_of(user)
     return bool(staff and staff.sees_whole_city)
+
+
+def leads_city_committee(user) -> bool:
+    """The Chairman and the vice-chairmen: the head or a deputy head of the City Committee's own unit, who read
+    every unit's figures and overdue desk."""
+    staff = staff_of(user)
+    return bool(staff and staff.role in (Role.HEAD, Role.DEPUTY)
+                and staff.department.kind == DepartmentKind.CITY_COMMITTEE)
 
 
 def is_clerk(user) -> bool:

@@ -25,7 +25,7 @@ from cases.deadlines import Window, desk_cases, desk_consultations, working_days
 from cases.desk_filters import PAGE_SIZES, DeadlinePeriodForm, DeskFilterForm
 from cases.exports import WRITERS, DeskRow
 from cases.models import ConsultationStatus, Status
-from cases.selectors import sees_whole_city
+from cases.selectors import leads_city_committee, sees_whole_city
 from cases.services import handlers_of
 from cases.services.common import LEAD_ROLES
 from cases.services.handling import ASSIGNABLE
@@ -41,15 +41,17 @@ CONSULTATION_RELATIONS = ("case", "case__case_type", "assignee", "department", "
 class DeskAccess:
     department: Department | None  # None: a city-wide reader who has not chosen a unit yet
     reassigns: bool  # the unit's own head or deputy, who may reassign its work from the desk
+    whole_city: bool  # may read any unit's desk
 
 
 def desk_access(request) -> DeskAccess:
-    """Heads and deputies read their own unit's desk; the city office, inspectors, Home Affairs and admins any
-    unit's, named by `?department=`. Anyone else, including a unit's staff without a lead role: 403."""
+    """Heads and deputies read their own unit's desk; the city office, inspectors, Home Affairs, the City
+    Committee's leaders and admins any unit's, named by `?department=`. Anyone else, including a unit's staff
+    without a lead role: 403."""
     staff = staff_with_unit(request)
     code = request.GET.get("department", "").strip()
     lead = staff is not None and staff.role in LEAD_ROLES
-    whole_city = sees_whole_city(request.user)
+    whole_city = sees_whole_city(request.user) or leads_city_committee(request.user)
     if code and whole_city:
         department = get_object_or_404(Department, code=code)
     elif lead and code in ("", staff.department.code):
@@ -59,7 +61,7 @@ def desk_access(request) -> DeskAccess:
     else:
         raise PermissionDenied
     reassigns = lead and department is not None and department.pk == staff.department_id
-    return DeskAccess(department, reassigns)
+    return DeskAccess(department, reassigns, whole_city)
 
 
 class DaysLate:
@@ -111,7 +113,7 @@ def overdue_desk(request):
                                             {"handlers": handlers, "next": request.get_full_path()}, request=request),
         "page": case_page, "case_rows": case_rows, "consultation_page": consultation_page,
         "consultation_rows": consultation_rows, "reassigns": access.reassigns,
-        "whole_city": sees_whole_city(request.user), "export_query": request.GET.urlencode(), "page_sizes": PAGE_SIZES,
+        "whole_city": access.whole_city, "export_query": request.GET.urlencode(), "page_sizes": PAGE_SIZES,
     })
 
 
@@ -170,7 +172,7 @@ def city_deadlines(request):
     """Per owner unit: open, overdue and due-soon cases now, and the on-time rate of the period's resolutions;
     for the city office, the inspectors, Home Affairs and admins."""
     staff_with_unit(request)
-    if not sees_whole_city(request.user):
+    if not (sees_whole_city(request.user) or leads_city_committee(request.user)):
         raise PermissionDenied
     window = Window.at(timezone.now())
     form = DeadlinePeriodForm(request.GET or None, today=window.today)

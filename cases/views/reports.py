@@ -9,15 +9,16 @@ from django.views.decorators.http import require_GET
 
 from cases.forms import ConsultationPeriodForm
 from cases.reports import consultation_figures
-from cases.selectors import sees_whole_city, staff_of
+from cases.selectors import leads_city_committee, sees_whole_city, staff_of
 from cases.services.common import LEAD_ROLES
 from departments.models import Department
 
 
 def report_scope(user):
-    """None for the whole city (overseers, the city office, admins), the user's own unit for its head or
-    deputy head; anyone else may not read the figures (403)."""
-    if sees_whole_city(user):
+    """None for the whole city (overseers, the city office, admins, and the City Committee's own leaders: the
+    Chairman and the vice-chairmen), the user's own unit for any other head or deputy head; anyone else may
+    not read the figures (403)."""
+    if sees_whole_city(user) or leads_city_committee(user):
         return None
     staff = staff_of(user)
     if staff is not None and staff.role in LEAD_ROLES:

@@ -173,3 +173,26 @@ def test_the_page_costs_the_same_queries_however_many_units_and_cases(signed_in,
                  due_date=timezone.localdate() - dt.timedelta(days=number))
     assert page_queries(client) == before
     assert len(client.get(URL, PERIOD).context["rows"]) == 6
+
+
+@pytest.mark.parametrize("role", ["head", "deputy"])
+def test_the_city_committees_leaders_read_the_city_view_and_any_units_desk(client, city, role):
+    from departments.models import Role
+    from tests.conftest import make_user
+
+    leader = make_user("chairman", department=city.city_committee, role=Role(role))
+    client.force_login(leader)
+    assert client.get(reverse("report-deadlines")).status_code == 200
+    desk = client.get(reverse("overdue-desk"), {"department": city.owner.code})
+    assert desk.status_code == 200
+    assert (desk.context["department"], desk.context["reassigns"], desk.context["whole_city"]) == (
+        city.owner, False, True)
+
+
+def test_the_city_committees_other_staff_do_not(client, city):
+    from departments.models import Role
+    from tests.conftest import make_user
+
+    client.force_login(make_user("committee_specialist", department=city.city_committee, role=Role.SPECIALIST))
+    assert client.get(reverse("report-deadlines")).status_code == 403
+    assert client.get(reverse("overdue-desk"), {"department": city.owner.code}).status_code == 403

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from cases.models import Consultation
 from cases.services import case_accept, case_consult, consultation_respond, deem_silent_consultations_agreed
-from tests.conftest import local_datetime
+from departments.models import Role
+from tests.conftest import local_datetime, make_user
 
 URL = reverse("report-consultations")
 
@@ -108,6 +109,16 @@ def test_a_head_or_deputy_sees_only_their_own_unit(signed_in, november, role, un
     assert response.status_code == 200
     assert list(rows(response)) == [unit]
     assert response.context["whole_city"] is False
+
+
+@pytest.mark.parametrize("role", [Role.HEAD, Role.DEPUTY])
+def test_the_city_committees_own_leaders_see_every_unit(client, city, november, role):
+    # The Chairman and the vice-chairmen lead the City Committee's own unit: they read the whole city.
+    client.force_login(make_user("chairman", department=city.city_committee, role=role))
+    response = client.get(URL, NOVEMBER)
+    assert response.status_code == 200
+    assert set(rows(response)) == {"sxd", "snnmt", "stc"}
+    assert response.context["whole_city"] is True
 
 
 def test_a_unit_without_consultations_still_sees_its_row(signed_in, city):
