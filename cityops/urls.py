@@ -10,5 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("routing/", include("departments.urls")),
+    path("oversight/", include("oversight.urls")),
+    path("reports/departments/", include("oversight.report_urls")),
     path("", include("cases.urls")),
 ]

@@ -15,6 +15,12 @@ PAGES = {
     "report-deadlines": "inspector",
     "overdue-desk": "head",
     "notifications": "head",
+    "report-departments": "head",
+    "staff-report": "home_affairs",
+    "oversight": "inspector",
+    "inspections": "inspector",
+    "violations": "inspector",
+    "commendations": "home_affairs",
 }
 
 

@@ -67,3 +67,14 @@ def snapshot(page):
             page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def oversight_choices(transactional_db):
+    """The lists that migration seeds: a transactional test's database is emptied after each test, taking the
+    migration's rows with it, so a journey that picks from them seeds them again (the same function)."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("oversight.migrations.0002_choices").create_choices(apps, None)
