@@ -23,21 +23,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import random
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from bench.marker import Marker
 from cases.deadlines import Window
 from cases.models import (
     OPEN_STATUSES,
@@ -628,64 +625,23 @@ class _Generator:
 
 # Marker ---------------------------------------------------------------------------------------------------
 
-def schema_fingerprint() -> str:
-    """A digest of the project's migration files: a data set loaded under another schema is built again."""
-    digest = hashlib.sha1()
-    for app in apps.get_app_configs():
-        folder = Path(app.path) / "migrations"
-        if Path(settings.BASE_DIR) in folder.parents:
-            for path in sorted(folder.glob("*.py")):
-                digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _stamp(spec: DeadlineSpec) -> dict:
-    return asdict(spec) | {"schema": schema_fingerprint()}
-
-
-def _marker_sql() -> str:
-    kind = "jsonb" if connection.vendor == "postgresql" else "text"
-    moment = "timestamptz" if connection.vendor == "postgresql" else "text"
-    return (f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (spec {kind} NOT NULL, built_on date NOT NULL, "
-            f"generated_at {moment} NOT NULL, build_seconds double precision NOT NULL, counts {kind} NOT NULL)")
+MARKER = Marker(MARKER_TABLE, day_note="flags are only right on the day they were built for")
 
 
 def existing(spec: DeadlineSpec, *, now: dt.datetime | None = None) -> DeadlineCity | None:
     """The data set already in this database, when it was built with `spec` on today's (local) date."""
-    today = local_date(now or timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_marker_sql())
-        cursor.execute(f"SELECT spec, built_on, generated_at, build_seconds, counts FROM {MARKER_TABLE}")
-        rows = cursor.fetchall()
-    if len(rows) != 1:
+    built = MARKER.matching(asdict(spec), local_date(now or timezone.now()))
+    if built is None:
         return None
-    stored, built_on, generated_at, seconds, counts = rows[0]
-    stored = json.loads(stored) if isinstance(stored, str) else stored
-    if stored != _stamp(spec) or str(built_on) != today.isoformat():
-        return None
-    if isinstance(generated_at, str):
-        generated_at = dt.datetime.fromisoformat(generated_at).replace(tzinfo=dt.UTC)
-    counts = json.loads(counts) if isinstance(counts, str) else counts
-    return DeadlineCity(spec=spec, today=today, generated_at=generated_at, build_seconds=seconds,
-                        largest_id=counts["largest_id"], largest_head_id=counts["largest_head_id"], reused=True,
-                        counts=counts)
+    counts = built.counts
+    return DeadlineCity(spec=spec, today=built.built_on, generated_at=built.generated_at,
+                        build_seconds=built.build_seconds, largest_id=counts["largest_id"],
+                        largest_head_id=counts["largest_head_id"], reused=True, counts=counts)
 
 
 def describe(reason_spec: DeadlineSpec, *, now: dt.datetime | None = None) -> str:
     """Why an existing data set cannot be reused (for the log), or '' when there is none."""
-    with connection.cursor() as cursor:
-        cursor.execute(_marker_sql())
-        cursor.execute(f"SELECT spec, built_on FROM {MARKER_TABLE}")
-        rows = cursor.fetchall()
-    if not rows:
-        return ""
-    stored, built_on = rows[0]
-    stored = json.loads(stored) if isinstance(stored, str) else stored
-    if {k: v for k, v in stored.items() if k != "schema"} != asdict(reason_spec):
-        return "the data set there was built with other sizes"
-    if stored.get("schema") != schema_fingerprint():
-        return "the migrations changed since the data set there was built"
-    return f"the data set there was built on {built_on}; flags are only right on the day they were built for"
+    return MARKER.mismatch(asdict(reason_spec))
 
 
 # Build ----------------------------------------------------------------------------------------------------
@@ -719,12 +675,8 @@ def build(spec: DeadlineSpec, *, now: dt.datetime | None = None) -> DeadlineCity
         counts["load_seconds"] = round(loaded, 1)
     _analyse()
     seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(_marker_sql())
-        cursor.execute(f"DELETE FROM {MARKER_TABLE}")
-        cursor.execute(f"INSERT INTO {MARKER_TABLE} VALUES (%s, %s, %s, %s, %s)",
-                       [json.dumps(_stamp(spec)), generator.dates.today.isoformat(),
-                        connection.ops.adapt_datetimefield_value(generated_at), seconds, json.dumps(counts)])
+    MARKER.write(asdict(spec), built_on=generator.dates.today, generated_at=generated_at, seconds=seconds,
+                 counts=counts)
     return DeadlineCity(spec=spec, today=generator.dates.today, generated_at=generated_at, build_seconds=seconds,
                         largest_id=generator.largest.id, largest_head_id=generator.largest.head_id, counts=counts)
 

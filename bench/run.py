@@ -3,7 +3,8 @@
 Routing and intake build their own data set in a dedicated database (default `cityops_bench` on the server
 named by DATABASE_URL; a temporary file on SQLite), which is dropped and created anew each run and dropped at
 the end. The deadline benchmark keeps its million cases in `cityops_bench_deadlines` (and a smaller set in
-`cityops_bench_deadlines_small`) and reuses them the same day; `--rebuild` builds them again.
+`cityops_bench_deadlines_small`) and reuses them the same day, as the staff report benchmark does in
+`cityops_bench_staff` (and `cityops_bench_staff_small`); `--rebuild` builds them again.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ TARGET_MEDIAN_US = 200
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["routing", "intake", "deadlines"],
-                        help="run one benchmark (default: all three)")
+    parser.add_argument("--only", choices=["routing", "intake", "deadlines", "staff"],
+                        help="run one benchmark (default: all four)")
     parser.add_argument("--rules", type=int, default=5000, help="active authority rules (default 5000)")
     parser.add_argument("--case-types", type=int, default=50)
     parser.add_argument("--localities", type=int, default=100)
@@ -56,6 +57,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     deadlines.add_argument("--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
                            help="broker for the worker (default REDIS_URL, else redis://127.0.0.1:6379/0)")
     deadlines.add_argument("--no-worker", action="store_true", help="skip the sweep in a Celery worker")
+    staff = parser.add_argument_group("staff report (PostgreSQL only; see bench/README.md; --rebuild and --seed apply)")
+    staff.add_argument("--staff-cases", type=int, default=1_000_000, help="cases in the data set (default 1000000)")
+    staff.add_argument("--staff-small-cases", type=int, default=10_000,
+                       help="cases in the comparison set, whose query counts must be the same (default 10000)")
+    staff.add_argument("--staff-runs", type=int, default=5, help="timed staff_figures() runs per period (default 5)")
+    staff.add_argument("--page-runs", type=int, default=5, help="timed page requests per period (default 5)")
+    staff.add_argument("--staff-db-name", default="cityops_bench_staff",
+                       help="database kept for the data set (default cityops_bench_staff; the comparison set uses "
+                            "<name>_small)")
     default_json = RESULTS / f"bench-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json"
     parser.add_argument("--json", type=Path, nargs="?", const=default_json,
                         help="also write the figures as JSON (default file: bench/results/bench-<time>.json)")
@@ -67,6 +77,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("sizes must be positive")
     if args.deadlines_db_name == args.db_name:
         parser.error("--deadlines-db-name must differ from --db-name, which is dropped at the end of each run")
+    if min(args.staff_cases, args.staff_small_cases) < 100 or min(args.staff_runs, args.page_runs) < 1:
+        parser.error("the staff report's data sets need at least 100 cases, and at least one run each")
+    kept = {args.db_name, args.deadlines_db_name, f"{args.deadlines_db_name}_small"}
+    if {args.staff_db_name, f"{args.staff_db_name}_small"} & kept:
+        parser.error("--staff-db-name must differ from --db-name and from the deadline benchmark's databases")
     return args
 
 
@@ -163,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.dataset import CitySpec, build_city, case_inputs
     from departments.workdays import local_date
 
-    if connection.vendor == "sqlite" and args.only == "deadlines":
-        print("The deadline benchmark loads a million cases with PostgreSQL's COPY and needs PostgreSQL.\n"
+    if connection.vendor == "sqlite" and args.only in ("deadlines", "staff"):
+        print(f"The {'deadline' if args.only == 'deadlines' else 'staff report'} benchmark loads a million cases "
+              "with PostgreSQL's COPY and needs PostgreSQL.\n"
               "Set DATABASE_URL=postgres://USER@HOST:PORT/DB (it uses its own databases on that server).",
               file=sys.stderr)
         return 2
@@ -180,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
     figures: dict = {}
     disagreements = 0
-    if args.only != "deadlines":
+    if args.only in (None, "routing", "intake"):
         configured, scratch = open_dedicated_database(args)
         try:
             spec = CitySpec(rules=args.rules, case_types=args.case_types, localities=args.localities, seed=args.seed)
@@ -225,6 +241,21 @@ def main(argv: list[str] | None = None) -> int:
             disagreements += len(report.problems)
         else:
             print("\nThe deadline benchmark needs PostgreSQL: skipped.")
+
+    if args.only in (None, "staff"):
+        if connection.vendor == "postgresql":
+            from bench.staff_report_bench import print_load, run_staff_report, write_results
+            from bench.staff_report_bench import print_plans as print_staff_plans
+
+            report = run_staff_report(args, on_open=print_header if args.only == "staff" else None)
+            report.print()
+            print_load(report)
+            print_staff_plans(report)
+            print(f"\nStaff report figures written to {write_results(report)}")
+            figures["staff"] = report.as_dict()
+            disagreements += len(report.problems)
+        else:
+            print("\nThe staff report benchmark needs PostgreSQL: skipped.")
 
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

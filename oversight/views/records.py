@@ -267,7 +267,7 @@ def violation_action(request, violation_id: int, action: str):
             if action == "extend":
                 done = done % {"due": f"{changed.due_date:%d/%m/%Y}"}
             elif action == "act" and form.cleaned_data["ends_handling"]:
-                done = f"{done} {_('The handling has ended.')}"
+                done = " ".join([done, _("The handling has ended.")])
             messages.success(request, done)
             return redirect("violation-detail", violation_id=violation.pk)
     # Shown again with the reader's input and what is wrong with it; the service wrote nothing.
