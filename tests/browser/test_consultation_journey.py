@@ -107,7 +107,10 @@ def test_two_opinions_a_disagreement_reconciled_and_the_city_approves(page, sign
     reconcile.wait_for(state="visible")
     reconcile.locator("textarea[name=note]").fill(SETTLEMENT)
     reconcile.locator("[data-test=action-button]").click()
-    page.wait_for_selector("[data-test=consultation][data-unit=stc] [data-test=reconciliation]")
+    # Either the settlement shows, or the page says why not (which the assertion then reports).
+    page.wait_for_selector("[data-test=consultation][data-unit=stc] [data-test=reconciliation], "
+                           "[data-test=message-error]")
+    assert not page.locator("[data-test=message-error]").count(), page.inner_text("[data-test=message-error]")
     assert SETTLEMENT in page.inner_text("[data-test=consultation][data-unit=stc] [data-test=reconciliation]")
     snapshot("consultations-reconciled")
     form = open_action(page, "submit")
