@@ -13,6 +13,7 @@ from cases.selectors import cases_visible_to, with_list_relations
 from cases.views.actions import Viewer, offered_actions
 from cases.views.common import staff_with_unit
 from cases.views.consultations import consultation_rows, respond_actions
+from oversight.access import may_oversee
 
 
 def detail_relations() -> list[Prefetch]:
@@ -43,6 +44,9 @@ def case_detail(request, reference):
     units = UnitDirectory()
     snapshot = case.rule_snapshot
     viewer = Viewer.of(request.user, case)
+    # Oversight records name cases; only those who keep them see them here (issue: oversight, access).
+    violations = (list(case.violations.select_related("person", "kind", "severity").order_by("-discovered_on", "-id"))
+                  if may_oversee(request.user) else [])
     return render(request, "cases/case_detail.html", {
         "case": case,
         "events": list(case.events.select_related("actor", "from_department", "to_department")),
@@ -52,4 +56,5 @@ def case_detail(request, reference):
         "actions": [*offered_actions(case, request.user, viewer=viewer, units=units),
                     *respond_actions(case, request.user)],
         "consultations": consultation_rows(case, viewer),
+        "violations": violations,
     })
