@@ -615,8 +615,9 @@ def compare(city: DeadlineCity, *, runs: int = 3) -> Comparison:
 
 # The run --------------------------------------------------------------------------------------------------
 
-def open_data_set(name: str, spec: DeadlineSpec, *, rebuild: bool, out=sys.stdout) -> DeadlineCity:
-    """Point the connection at database `name` and return its data set, building it when needed."""
+def open_kept_data_set(name: str, spec, *, rebuild: bool, existing, describe, build, out=sys.stdout):
+    """Point the connection at database `name` and return the data set kept there for `spec`, building it when
+    needed; `existing`, `describe` and `build` are the data module's (see bench/marker.py)."""
     settings_dict = connection.settings_dict
     settings_dict.setdefault("TEST", {})["NAME"] = name
     if not rebuild:
@@ -635,6 +636,10 @@ def open_data_set(name: str, spec: DeadlineSpec, *, rebuild: bool, out=sys.stdou
         cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     return build(spec)
+
+
+def open_data_set(name: str, spec: DeadlineSpec, *, rebuild: bool, out=sys.stdout) -> DeadlineCity:
+    return open_kept_data_set(name, spec, rebuild=rebuild, existing=existing, describe=describe, build=build, out=out)
 
 
 def _point_back(configured: str) -> None:

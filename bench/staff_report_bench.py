@@ -41,6 +41,7 @@ from bench.deadlines_bench import (
     _median,
     _point_back,
     _status_kb,
+    open_kept_data_set,
     write_json,
 )
 from bench.staff_report_data import StaffCity, StaffSpec, build, describe, existing
@@ -185,24 +186,8 @@ def measure_page(city: StaffCity, period: Period, *, runs: int = 5, url: str | N
 # The run --------------------------------------------------------------------------------------------------
 
 def open_data_set(name: str, spec: StaffSpec, *, rebuild: bool, out=sys.stdout) -> StaffCity:
-    """Point the connection at database `name` and return its data set, building it when needed (the same
-    steps as the deadline benchmark's, for this data set's marker)."""
-    settings_dict = connection.settings_dict
-    settings_dict.setdefault("TEST", {})["NAME"] = name
-    if not rebuild:
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=True)
-        city = existing(spec)
-        if city is not None:
-            return city
-        reason = describe(spec)
-        print(f"Building the data set in {name}{': ' + reason if reason else ''} ...", file=out, flush=True)
-    else:
-        print(f"Rebuilding the data set in {name} ...", file=out, flush=True)
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return build(spec)
+    """This data set's database, reused or built the deadline benchmark's way."""
+    return open_kept_data_set(name, spec, rebuild=rebuild, existing=existing, describe=describe, build=build, out=out)
 
 
 def total_problems(city: StaffCity, period: Period, totals: dict[str, int]) -> list[str]:
