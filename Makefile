@@ -6,7 +6,7 @@
 #                                the test suite; SQLite unless DATABASE_URL is set
 #   make lint                    ruff
 #   make bench BENCH_ARGS='--only routing'
-#                                routing, intake and deadline benchmarks (see bench/README.md)
+#                                routing, intake, deadline and staff report benchmarks (see bench/README.md)
 
 SHELL := /bin/bash
 
@@ -34,7 +34,7 @@ help:
 	@echo "make worker / make beat - a Celery worker / the beat scheduler on their own (production-like)"
 	@echo "make test    - run the tests (PYTEST_ARGS='...' to pass options; DATABASE_URL for PostgreSQL)"
 	@echo "make lint    - ruff check"
-	@echo "make bench   - routing, intake and deadline benchmarks (BENCH_ARGS='--help' for options)"
+	@echo "make bench   - routing, intake, deadline and staff report benchmarks (BENCH_ARGS='--help' for options)"
 	@echo "make clean   - remove caches and benchmark results; make distclean also removes .venv"
 
 .venv venv: $(STAMP)
