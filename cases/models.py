@@ -533,7 +533,7 @@ class Notification(models.Model):
                               related_name="notifications")
     # The handling deadline of a violation (oversight); such a notice names no case.
     violation = models.ForeignKey("oversight.Violation", verbose_name=_("violation"), null=True, blank=True,
-                                  on_delete=models.CASCADE, related_name="notifications")
+                                  on_delete=models.CASCADE, related_name="notifications", db_index=False)
     # The due date the notice is about, or the digest's day.
     on_date = models.DateField(_("date"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -550,6 +550,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
             models.Index(fields=["created_at"], condition=Q(mail_state="pending"), name="notification_mail_pending"),
+            # Only the few notices about violations: a full index would take an entry for every sweep's notice.
+            models.Index(fields=["violation"], condition=Q(violation__isnull=False), name="notification_violation"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "kind", "case", "on_date"], name="one_case_deadline_notice",
@@ -588,8 +590,10 @@ class DeadlineMark(models.Model):
     case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="deadline_mark")
     consultation = models.OneToOneField(Consultation, null=True, blank=True, on_delete=models.CASCADE,
                                         related_name="deadline_mark")
-    violation = models.OneToOneField("oversight.Violation", null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="deadline_mark")
+    # Not a one-to-one field: its unique index would hold an entry for every case and consultation mark too,
+    # written by each sweep; the partial constraint below indexes violations' marks alone.
+    violation = models.ForeignKey("oversight.Violation", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="deadline_marks", db_index=False)
     flag = models.CharField(_("deadline flag"), max_length=10, choices=DeadlineFlag.choices)
     due_date = models.DateField(_("flagged due date"))
     flagged_at = models.DateTimeField(_("flagged at"))
@@ -603,6 +607,8 @@ class DeadlineMark(models.Model):
                                    | Q(case__isnull=True, consultation__isnull=False, violation__isnull=True)
                                    | Q(case__isnull=True, consultation__isnull=True, violation__isnull=False),
                                    name="deadline_mark_one_item"),
+            models.UniqueConstraint(fields=["violation"], condition=Q(violation__isnull=False),
+                                    name="one_deadline_mark_per_violation"),
         ]
 
     def __str__(self) -> str:

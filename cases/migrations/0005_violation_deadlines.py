@@ -9,8 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0004_resolution_days_and_report_indexes'),
-        ('departments', '0001_initial'),
-        ('oversight', '0001_initial'),
+        ('oversight', '0002_choices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -26,16 +25,24 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='deadlinemark',
             name='violation',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deadline_mark', to='oversight.violation'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deadline_marks', to='oversight.violation'),
         ),
         migrations.AddField(
             model_name='notification',
             name='violation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='oversight.violation', verbose_name='violation'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='oversight.violation', verbose_name='violation'),
+        ),
+        migrations.AddIndex(
+            model_name='notification',
+            index=models.Index(condition=models.Q(('violation__isnull', False)), fields=['violation'], name='notification_violation'),
         ),
         migrations.AddConstraint(
             model_name='deadlinemark',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('case__isnull', False), ('consultation__isnull', True), ('violation__isnull', True)), models.Q(('case__isnull', True), ('consultation__isnull', False), ('violation__isnull', True)), models.Q(('case__isnull', True), ('consultation__isnull', True), ('violation__isnull', False)), _connector='OR'), name='deadline_mark_one_item'),
+        ),
+        migrations.AddConstraint(
+            model_name='deadlinemark',
+            constraint=models.UniqueConstraint(condition=models.Q(('violation__isnull', False)), fields=('violation',), name='one_deadline_mark_per_violation'),
         ),
         migrations.AddConstraint(
             model_name='notification',
