@@ -8,6 +8,7 @@ import functools
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 
 from cases.selectors import staff_of
 from departments.models import DepartmentKind, Role
@@ -15,6 +16,11 @@ from departments.models import DepartmentKind, Role
 OVERSIGHT_ROLES = frozenset({Role.INSPECTOR, Role.HOME_AFFAIRS})
 OVERSIGHT_UNITS = frozenset({DepartmentKind.INSPECTORATE, DepartmentKind.HOME_AFFAIRS})
 LEADS = frozenset({Role.HEAD, Role.DEPUTY})
+
+
+# The same people as `may_oversee`, for querysets of users (admins apart: they have no unit).
+OVERSEEING_STAFF = Q(staff__role__in=OVERSIGHT_ROLES) | Q(staff__role__in=LEADS,
+                                                         staff__department__kind__in=OVERSIGHT_UNITS)
 
 
 def may_oversee(user) -> bool:

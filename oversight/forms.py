@@ -27,7 +27,7 @@ from cases.models import Case
 from cases.selectors import cases_visible_to, staff_of
 from cases.services.attachments import validate_upload
 from departments.models import Department, Role
-from oversight.access import OVERSIGHT_ROLES
+from oversight.access import OVERSEEING_STAFF, may_oversee
 from oversight.models import (
     INSPECTION_SOURCES,
     ActionKind,
@@ -60,8 +60,8 @@ def staff_members(roles=None) -> QuerySet:
 
 
 def overseers() -> QuerySet:
-    """Who may answer for a violation's handling: active inspectors, Home Affairs officials and admins."""
-    return (User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(staff__role__in=OVERSIGHT_ROLES))
+    """Who may answer for a violation's handling: those who keep the records (`may_oversee`), active."""
+    return (User.objects.filter(is_active=True).filter(Q(is_superuser=True) | OVERSEEING_STAFF)
             .select_related("staff__department").order_by("first_name", "last_name", "username"))
 
 
@@ -170,7 +170,7 @@ class InspectionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=InspectionKind.choices, initial=InspectionKind.SURPRISE,
                              widget=forms.RadioSelect)
     inspected_on = date_field(_("Date of the inspection"))
-    team = PeopleChoiceField(label=_("Inspection team"), queryset=staff_members(OVERSIGHT_ROLES),
+    team = PeopleChoiceField(label=_("Inspection team"), queryset=staff_members().filter(OVERSEEING_STAFF),
                              to_field_name="username", widget=forms.SelectMultiple(attrs={"size": 6}),
                              help_text=_("Inspectors and Home Affairs officials; hold Ctrl (⌘ on a Mac) to choose "
                                          "several."))
@@ -185,7 +185,7 @@ class InspectionForm(forms.Form):
         files.widget.attrs["accept"] = ",".join(accepted_suffixes())
         files.help_text = f"{files.help_text} {files_help()}"
         staff = staff_of(user)
-        if not self.is_bound and staff is not None and staff.role in OVERSIGHT_ROLES:
+        if not self.is_bound and staff is not None and may_oversee(user):
             self.initial.setdefault("team", [user.username])
         self.helper = form_helper(
             Row(Column("department", css_class="col-md-8"), Column("inspected_on", css_class="col-md-4")),

@@ -299,3 +299,17 @@ def test_an_inactive_inspector_is_not_offered_for_the_team(signed_in, city):
     retired.save(update_fields=["is_active"])
     form = signed_in("inspector").get(reverse("inspection-new")).context["form"]
     assert "retired" not in {str(value) for value, _label in form.fields["team"].choices}
+
+
+def test_the_heads_of_the_inspectorate_and_home_affairs_record_and_join_teams(client, city):
+    chief = make_user("chief_inspector", department=city.inspectorate, role=Role.HEAD, full_name="Đỗ Văn Chánh")
+    make_user("home_affairs_director", department=city.home_affairs, role=Role.DEPUTY)
+    client.force_login(chief)
+    inspection_form = client.get(reverse("inspection-new")).context["form"]
+    assert {"chief_inspector", "home_affairs_director", "inspector", "home_affairs"} <= set(
+        inspection_form.fields["team"].queryset.values_list("username", flat=True))
+    assert inspection_form.initial["team"] == ["chief_inspector"]
+    assert "head" not in inspection_form.fields["team"].queryset.values_list("username", flat=True)
+    violation_form = client.get(reverse("violation-new")).context["form"]
+    assert {"chief_inspector", "home_affairs_director", "admin"} <= set(
+        violation_form.fields["handler"].queryset.values_list("username", flat=True))
