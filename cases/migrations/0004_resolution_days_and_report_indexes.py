@@ -4,11 +4,13 @@ from django.db import migrations, models
 
 
 def fill_working_days_taken(apps, schema_editor):
-    # Cases resolved before this field existed get it from the calendar as it stands now.
-    from departments.workdays import get_calendar, local_date
+    # Cases resolved before this field existed get it from the calendar as it stands now, read through the
+    # historical models so that a later change to the calendar's table cannot break this step.
+    from departments.workdays import WorkingCalendar, local_date
 
     Case = apps.get_model("cases", "Case")
-    calendar = get_calendar()
+    CalendarDay = apps.get_model("departments", "CalendarDay")
+    calendar = WorkingCalendar(dict(CalendarDay.objects.values_list("date", "kind")))
     resolved = Case.objects.filter(status="resolved", resolved_at__isnull=False, working_days_taken__isnull=True)
     for case in resolved.only("pk", "received_at", "resolved_at").iterator(chunk_size=2000):
         days = calendar.working_days_between(calendar.working_day_on_or_after(local_date(case.received_at)),
@@ -20,6 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0003_periodic_jobs'),
+        ('departments', '0001_initial'),
     ]
 
     operations = [
