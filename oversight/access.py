@@ -4,22 +4,18 @@ signed in, and sign-in to visitors)."""
 
 from __future__ import annotations
 
-import functools
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from cases.guards import page_for
 from cases.selectors import staff_of
+from cases.services.common import LEAD_ROLES
 from departments.models import DepartmentKind, Role
 
 OVERSIGHT_ROLES = frozenset({Role.INSPECTOR, Role.HOME_AFFAIRS})
 OVERSIGHT_UNITS = frozenset({DepartmentKind.INSPECTORATE, DepartmentKind.HOME_AFFAIRS})
-LEADS = frozenset({Role.HEAD, Role.DEPUTY})
-
 
 # The same people as `may_oversee`, for querysets of users (admins apart: they have no unit).
-OVERSEEING_STAFF = Q(staff__role__in=OVERSIGHT_ROLES) | Q(staff__role__in=LEADS,
+OVERSEEING_STAFF = Q(staff__role__in=OVERSIGHT_ROLES) | Q(staff__role__in=LEAD_ROLES,
                                                          staff__department__kind__in=OVERSIGHT_UNITS)
 
 
@@ -33,17 +29,8 @@ def may_oversee(user) -> bool:
     staff = staff_of(user)
     if staff is None:
         return False
-    return staff.role in OVERSIGHT_ROLES or (staff.role in LEADS and staff.department.kind in OVERSIGHT_UNITS)
+    return staff.role in OVERSIGHT_ROLES or (staff.role in LEAD_ROLES and staff.department.kind in OVERSIGHT_UNITS)
 
 
-def oversight_required(view):
-    """The oversight pages: inspectors, Home Affairs and admins; anyone else signed in gets 403."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not may_oversee(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The oversight pages: those who keep the records (visitors sign in, anyone else gets 403).
+oversight_required = page_for(may_oversee)

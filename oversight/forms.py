@@ -294,20 +294,28 @@ class ViolationForm(forms.Form):
         return list(dict.fromkeys(found[key] for key in wanted))
 
 
-class ExtendForm(forms.Form):
+class ViolationActionForm(forms.Form):
+    """A form of the violation page's actions; each knows the violation it acts on."""
+
+    def __init__(self, *args, violation: Violation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.violation = violation
+
+
+class ExtendForm(ViolationActionForm):
     title = _("Extend the handling deadline")
     submit_label = _("Extend")
     button_class = "btn-warning"
     reason = note_field(_("Reason for the extension"), rows=3)
 
-    def __init__(self, *args, violation: Violation, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].help_text = _("Once only, up to %(days)d days after discovery, and only before the "
                                             "current deadline has passed.") % {
             "days": settings.VIOLATION_HANDLING_MAX_DAYS}
 
 
-class ActForm(forms.Form):
+class ActForm(ViolationActionForm):
     title = _("Record an action taken")
     submit_label = _("Record the action")
     button_class = "btn-primary"
@@ -319,20 +327,17 @@ class ActForm(forms.Form):
                                        help_text=_("The violation is then closed as handled, with this note as its "
                                                    "conclusion."))
 
-    def __init__(self, *args, violation: Violation, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         no_later_than_today(self)
-        self.fields["decided_on"].widget.attrs["min"] = violation.discovered_on.strftime(DATE_INPUT)
+        self.fields["decided_on"].widget.attrs["min"] = self.violation.discovered_on.strftime(DATE_INPUT)
 
 
-class DismissForm(forms.Form):
+class DismissForm(ViolationActionForm):
     title = _("Not confirmed")
     submit_label = _("Close as not confirmed")
     button_class = "btn-outline-danger"
     reason = note_field(_("Why the violation was not confirmed"), rows=3)
-
-    def __init__(self, *args, violation: Violation, **kwargs):
-        super().__init__(*args, **kwargs)
 
 
 DEADLINE_CHOICES = [("", _("Any")), ("overdue", _("Overdue")), ("due_soon", _("Due within a working day"))]

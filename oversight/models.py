@@ -209,12 +209,6 @@ class Violation(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} ({self.discovered_on:%d/%m/%Y})"
 
-    @property
-    def is_overdue(self) -> bool:
-        from departments.workdays import local_date
-
-        return self.status == ViolationStatus.OPEN and self.due_date < local_date(timezone.now())
-
 
 class ActionTaken(models.Model):
     """One measure decided on a violation, by whom and under which decision (rõ người, rõ trách nhiệm)."""

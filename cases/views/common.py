@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import functools
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from cases.guards import page_for
 from cases.selectors import cases_visible_to, is_clerk
 from departments.models import Staff
 
 PAGE_SIZE = 25
 
 
-def clerk_required(view):
-    """The intake desk's pages: clerks and superusers; anyone else signed in gets 403."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_clerk(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The intake desk's pages: clerks and superusers.
+clerk_required = page_for(is_clerk)
 
 
 def staff_with_unit(request) -> Staff | None:

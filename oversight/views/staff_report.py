@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -24,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from cases.deadlines import working_days_late
+from cases.selectors import staff_of
 from departments.models import Department
 from departments.workdays import get_calendar, local_date
 from oversight.access import oversight_required
@@ -44,7 +44,6 @@ EVIDENCE_PER_PAGE = 50
 
 # What each figure's evidence is made of: which table the page shows, what it reads beside each row, and the
 # order (oldest first, except the overdue work, longest overdue first, as on the overdue desk).
-CASE_FIGURES = (Figure.HANDLED, Figure.HANDLED_LATE, Figure.OVERDUE)
 EVIDENCE_KIND = {Figure.HANDLED: "cases", Figure.HANDLED_LATE: "cases", Figure.OVERDUE: "cases",
                  Figure.LATE_RETURNS: "returns", Figure.REFUSALS: "refusals",
                  Figure.LATE_CONSULTATIONS: "consultations"}
@@ -57,10 +56,6 @@ EVIDENCE_ORDER = {Figure.HANDLED: ("resolved_at", "id"), Figure.HANDLED_LATE: ("
 # The moves a `within_own_authority` refusal can stop (the `attempted` code its event keeps).
 ATTEMPTED = {"return": _("Return to the intake desk"), "transfer": _("Transfer to another unit"),
              "submit": _("Submission to the City Committee")}
-
-
-def today_local() -> dt.date:
-    return local_date(timezone.now())
 
 
 def period_query(period: Period) -> str:
@@ -94,7 +89,7 @@ class PersonRow:
 @oversight_required
 def staff_report(request):
     """Everyone's figures for the period (or one unit's), the needs-review and commendation lists first."""
-    today = today_local()
+    today = local_date(timezone.now())
     form = ReportPeriodForm(request.GET or None, today=today,
                             units=Department.objects.filter(active=True).order_by("name"))
     period = form.report_period()
@@ -133,7 +128,7 @@ def evidence_rows(figure: str, items, today: dt.date) -> list[EvidenceRow]:
         return [EvidenceRow(event, attempted=ATTEMPTED.get(event.payload.get("attempted"),
                                                            event.payload.get("attempted", "")))
                 for event in items]
-    if figure not in CASE_FIGURES:
+    if EVIDENCE_KIND[figure] != "cases":
         return [EvidenceRow(item) for item in items]
     calendar = get_calendar()
     rows = []
@@ -148,13 +143,6 @@ def evidence_rows(figure: str, items, today: dt.date) -> list[EvidenceRow]:
     return rows
 
 
-def membership_of(person):
-    try:
-        return person.staff
-    except ObjectDoesNotExist:
-        return None
-
-
 @require_GET
 @oversight_required
 def staff_evidence(request, username: str, figure: str):
@@ -163,11 +151,11 @@ def staff_evidence(request, username: str, figure: str):
         raise Http404
     person = get_object_or_404(get_user_model().objects.select_related("staff__department"), username=username)
     figure = Figure(figure)
-    today = today_local()
+    today = local_date(timezone.now())
     form = ReportPeriodForm(request.GET or None, today=today)
     period = form.report_period()
     kind = EVIDENCE_KIND[figure]
-    context = {"form": form, "period": period, "person": person, "staff": membership_of(person), "figure": figure,
+    context = {"form": form, "period": period, "person": person, "staff": staff_of(person), "figure": figure,
                "kind": kind, "today": today}
     if period is not None:
         items = (evidence(figure, person=person, period=period, today=today)
