@@ -37,7 +37,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.deadlines_data import DeadlineCity, DeadlineSpec, build, describe, existing, late_counts, reset, settle
-from cases.deadlines import Window, desk_cases, desk_consultations, flag_overdue
+from cases.deadlines import flag_overdue
+from cases.desk import desk_cases, desk_consultations
+from cases.measures import Window
 from cases.models import (
     RUNNING_STATUSES,
     Case,
@@ -447,14 +449,14 @@ def naive_sweep(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     window = Window.at(now)
     flagged = 0
-    for case in Case.objects.filter(status__in=RUNNING_STATUSES, due_date__lte=window.soon):
+    for case in Case.unscoped.filter(status__in=RUNNING_STATUSES, due_date__lte=window.soon):
         flag = DeadlineFlag.OVERDUE if case.due_date < window.today else DeadlineFlag.DUE_SOON
         if not _naive_mark(flag, case.due_date, now, case=case):
             continue
         _naive_notify(flag, case.assignee, case.owner_id, case_id=case.pk, consultation=None, due=case.due_date,
                       now=now)
         flagged += 1
-    for consultation in Consultation.objects.filter(status=ConsultationStatus.OPEN, due_date__lte=window.soon):
+    for consultation in Consultation.unscoped.filter(status=ConsultationStatus.OPEN, due_date__lte=window.soon):
         flag = DeadlineFlag.OVERDUE if consultation.due_date < window.today else DeadlineFlag.DUE_SOON
         if not _naive_mark(flag, consultation.due_date, now, consultation=consultation):
             continue

@@ -67,7 +67,7 @@ def run_intake(city: BenchCity, inputs: list[CaseInput], *, seed: int = 2) -> In
     # The first call would otherwise pay for building the routing index and the calendar.
     get_index()
     get_calendar()
-    created = Case.objects.filter(created_by=city.clerk)
+    created = Case.unscoped.filter(created_by=city.clerk)
     before = created.count()
     started = time.perf_counter()
     durations, _cases = time_each(lambda fields: case_create(**fields), calls)

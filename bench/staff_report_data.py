@@ -64,10 +64,10 @@ from cases.models import (
     Source,
     Status,
 )
+from core.refusals import RefusalCode
 from departments.models import CaseType, Department, DepartmentKind, Role, Staff
 from departments.workdays import get_calendar, local_date
 from oversight.models import ReviewThresholds
-from oversight.staff_figures import WITHIN_OWN_AUTHORITY
 
 MARKER_TABLE = "bench_staff_dataset"
 READER_USERNAME = f"{PREFIX}staff-home-affairs"
@@ -434,7 +434,7 @@ class _Generator:
             return
         at = accepted + (last - accepted) * rng.random()
         if rng.random() < self.spec.own_work_share:
-            code, attempted, actor = WITHIN_OWN_AUTHORITY, rng.choice(OWN_WORK_ATTEMPTS), assignee
+            code, attempted, actor = RefusalCode.WITHIN_OWN_AUTHORITY, rng.choice(OWN_WORK_ATTEMPTS), assignee
             self.tally["refusals"][local_date(at).isoformat()] += 1
         else:
             code, attempted = rng.choice(OTHER_REFUSALS)

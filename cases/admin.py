@@ -16,38 +16,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from cases.models import (
-    Attachment,
-    Case,
-    CaseEvent,
-    DisputeStatus,
-    MailState,
-    Notification,
-    Return,
-    RuleDispute,
-    Submission,
-)
-from cases.refusals import Refused
-from cases.selectors import cases_visible_to, with_list_relations
+from cases import policy
+from cases.models import Attachment, Case, CaseEvent, DisputeStatus, Notification, Return, RuleDispute, Submission
 from cases.services import dispute_settle
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.notices import MailState
+from core.refusals import Refused
 
 # What an admin may correct by hand: wording, not anything that routing or a service decides.
 CLERICAL_FIELDS = frozenset({"title", "description", "applicant_name", "applicant_contact"})
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown under their parent that only services write: nothing added, changed or deleted here."""
-
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CaseEventInline(ReadOnlyInline):
@@ -86,7 +63,7 @@ class CaseAdmin(admin.ModelAdmin):
                 if not field.primary_key and field.name not in CLERICAL_FIELDS]
 
     def get_queryset(self, request):
-        return with_list_relations(cases_visible_to(request.user))
+        return policy.with_list_relations(policy.cases_visible_to(request.user))
 
     def has_add_permission(self, request):
         return False
@@ -99,27 +76,13 @@ def case_link(case: Case) -> str:
     return format_html('<a href="{}">{}</a>', reverse("admin:cases_case_change", args=[case.pk]), case.reference)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that services write as part of a case's move: shown, never added, changed or deleted here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NoticeAdmin(ReadOnlyAdmin):
     """Where an admin sees whose mail failed and why; the sweep and the services write these rows."""
 
-    list_display = ["created_at", "recipient", "kind", "case", "on_date", "read_at", "mail_state", "mail_attempts"]
+    list_display = ["created_at", "recipient", "kind", "on_date", "read_at", "mail_state", "mail_attempts"]
     list_filter = ["kind", "mail_state"]
-    search_fields = ["recipient__username", "case__reference"]
-    list_select_related = ["recipient", "case"]
+    search_fields = ["recipient__username"]
+    list_select_related = ["recipient"]
     date_hierarchy = "created_at"
     actions = ["mail_again"]
 
@@ -131,6 +94,13 @@ class NotificationAdmin(ReadOnlyAdmin):
         queue_mail()
         self.message_user(request, ngettext("%(count)d notice queued for mailing.",
                                             "%(count)d notices queued for mailing.", count) % {"count": count})
+
+
+@admin.register(Notification)
+class NotificationAdmin(NoticeAdmin):
+    list_display = ["created_at", "recipient", "kind", "case", "on_date", "read_at", "mail_state", "mail_attempts"]
+    search_fields = ["recipient__username", "case__reference"]
+    list_select_related = ["recipient", "case"]
 
 
 @admin.register(Return)
@@ -199,7 +169,7 @@ class RuleDisputeAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, dispute.rule)
 
     def has_settle_permission(self, request):
-        return request.user.is_superuser
+        return policy.is_admin(request.user)
 
     @admin.action(description=_("Settle: rule changed"), permissions=["settle"])
     def settle_rule_changed(self, request, queryset):

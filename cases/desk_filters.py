@@ -1,4 +1,4 @@
-"""The filters of the overdue desk and the period of the city's deadline view (DESIGN.md §2 rule 9).
+"""The filters of the overdue desk (DESIGN.md §2 rule 9).
 
 The desk lists two kinds of work, cases and the consultations a unit owes, so its filter is a plain form
 that narrows each queryset in its own terms rather than a FilterSet bound to one model.
@@ -6,22 +6,16 @@ that narrows each queryset in its own terms rather than a FilterSet bound to one
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from cases.deadlines import Window
-from cases.forms.consultations import DATE_FORMATS, DATE_INPUT, date_input
-from cases.models import Case, Consultation
+from cases.measures import Window
+from cases.models import Case, Consultation, text_search
 from departments.models import CaseType
 
 PAGE_SIZES = (25, 100)
 NOBODY = "none"
-# The city view's default period: the last 90 days, today included.
-DEFAULT_PERIOD_DAYS = 90
 
 
 class DeskFilterForm(forms.Form):
@@ -88,40 +82,4 @@ class DeskFilterForm(forms.Form):
         if self._value("case_type"):
             consultations = consultations.filter(case__case_type=self._value("case_type"))
         text = (self._value("q") or "").strip()
-        if text:
-            consultations = consultations.filter(case__in=Case.objects.search(text).values("pk"))
-        return consultations
-
-
-class DeadlinePeriodForm(forms.Form):
-    """The period whose resolved cases the on-time rate measures; `from` and `to` are both included and
-    default to the last 90 days."""
-
-    def __init__(self, data=None, *, today: dt.date, **kwargs):
-        self.today = today
-        super().__init__(data, **kwargs)
-        since = today - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-        # `from` is a Python keyword, so the fields are named here rather than declared on the class.
-        self.fields["from"] = forms.DateField(label=_("Resolved from"), required=False, input_formats=DATE_FORMATS,
-                                              initial=since, widget=date_input(**{"class": "form-control"}))
-        self.fields["to"] = forms.DateField(label=_("Resolved until"), required=False, input_formats=DATE_FORMATS,
-                                            initial=today, widget=date_input(**{"class": "form-control"}))
-        for field in self.fields.values():
-            field.widget.attrs["max"] = today.strftime(DATE_INPUT)
-
-    def clean(self):
-        cleaned = super().clean()
-        until = cleaned.get("to") or self.today
-        since = cleaned.get("from") or until - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-        if since > until:
-            raise ValidationError(_("The period ends before it starts."))
-        cleaned["from"], cleaned["to"] = since, until
-        return cleaned
-
-    def period(self) -> tuple[dt.date, dt.date] | None:
-        """(from, to) of a valid or empty form, None when the dates are wrong."""
-        if not self.is_bound:
-            return self.fields["from"].initial, self.fields["to"].initial
-        if not self.is_valid():
-            return None
-        return self.cleaned_data["from"], self.cleaned_data["to"]
+        return consultations.filter(text_search(text, "case__")) if text else consultations

@@ -7,17 +7,12 @@ import datetime as dt
 from django.db.models import Q, Value
 from django.utils import timezone
 
-from cases.bulk import insert_from_select
-from cases.deadlines import Window, desk_cases, desk_consultations
-from cases.models import (
-    RUNNING_STATUSES,
-    Case,
-    Consultation,
-    ConsultationStatus,
-    Notification,
-    NotificationKind,
-)
-from cases.notifications import mail_state_for
+from cases import policy
+from cases.desk import desk_cases, desk_consultations
+from cases.measures import CASE_RUNNING, CONSULTATION_OPEN, Window
+from cases.models import Case, Consultation, Notification
+from core.bulk import insert_from_select
+from core.notices import NoticeKind, mail_state_for
 from departments.models import Role, Staff
 from departments.workdays import local_date
 
@@ -27,7 +22,7 @@ DIGEST_ROWS = 50
 
 def digest(user) -> dict:
     """The head's unit's overdue and due-soon work, as the digest mail lists it."""
-    staff = getattr(user, "staff", None)
+    staff = policy.membership(user)
     window = Window.at(timezone.now())
     if staff is None:
         return {"cases": [], "consultations": [], "window": window}
@@ -40,11 +35,11 @@ def create_digests(*, now: dt.datetime | None = None) -> int:
     """One digest notice per active head whose unit has overdue or due-soon work; at most one a day."""
     now = now or timezone.now()
     window = Window.at(now)
-    owing_cases = Case.objects.filter(status__in=RUNNING_STATUSES, due_date__lte=window.soon)
-    owing_consultations = Consultation.objects.filter(status=ConsultationStatus.OPEN, due_date__lte=window.soon)
+    owing_cases = Case.unscoped.filter(CASE_RUNNING & window.on_desk())
+    owing_consultations = Consultation.unscoped.filter(CONSULTATION_OPEN & window.on_desk())
     heads = Staff.objects.filter(role=Role.HEAD, user__is_active=True).filter(
         Q(department__in=owing_cases.values("owner_id"))
         | Q(department__in=owing_consultations.values("department_id")))
     return insert_from_select(Notification, ["recipient", "kind", "on_date", "created_at", "mail_state"],
-                              heads.values_list("user_id", Value(NotificationKind.DIGEST), Value(local_date(now)),
+                              heads.values_list("user_id", Value(NoticeKind.DIGEST), Value(local_date(now)),
                                                 Value(now), mail_state_for("user__email")))

@@ -5,8 +5,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from cases import policy
 from cases.models import Case, Status
-from cases.selectors import staff_of
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -22,7 +22,7 @@ class StaffFilter(django_filters.ModelChoiceFilter):
 
 def colleagues(request):
     """Assignees worth offering: the members of the viewer's own department."""
-    staff = staff_of(request.user) if request else None
+    staff = policy.membership(request.user) if request else None
     if staff is None:
         return get_user_model().objects.none()
     return get_user_model().objects.filter(staff__department_id=staff.department_id).order_by(

@@ -4,13 +4,19 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import AppendOnlyModel
+from core.clock import today as local_today
+from core.files import StoredFile
+from core.notices import DEADLINE_KINDS, MailState, Notice, NoticeKind
+from core.scopes import RefusingManager
 from departments.models import AuthorityRule, CaseType, DecisionLevel, Department
+
+__all__ = ["DEADLINE_KINDS", "MailState", "NoticeKind"]  # the notice vocabulary, read here by the case pages
 
 
 class Status(models.TextChoices):
@@ -55,30 +61,31 @@ class DeadlineFlag(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
 
 
+def text_search(text: str, prefix: str = "") -> Q:
+    """A case's title, reference or applicant contains `text` (case-insensitive); `prefix` reaches the case
+    from a related row ("case__")."""
+    return (Q(**{f"{prefix}title__icontains": text}) | Q(**{f"{prefix}reference__icontains": text})
+            | Q(**{f"{prefix}applicant_name__icontains": text}))
+
+
 class CaseQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
-    @staticmethod
-    def _overdue_condition(today=None) -> Q:
-        # Running and past the end of the due day, local time; the same test as Case.is_overdue.
-        from departments.workdays import local_date
-
-        return Q(status__in=RUNNING_STATUSES, due_date__lt=today or local_date(timezone.now()))
-
     def overdue(self, today=None):
-        return self.filter(self._overdue_condition(today))
+        from cases.measures import cases_overdue
+
+        return self.filter(cases_overdue(today or local_today()))
 
     def not_overdue(self, today=None):
-        return self.exclude(self._overdue_condition(today))
+        from cases.measures import cases_overdue
+
+        return self.exclude(cases_overdue(today or local_today()))
 
     def search(self, text: str):
         """Cases whose title, reference or applicant contains `text` (case-insensitive)."""
         text = text.strip()
-        if not text:
-            return self
-        return self.filter(Q(title__icontains=text) | Q(reference__icontains=text)
-                           | Q(applicant_name__icontains=text))
+        return self.filter(text_search(text)) if text else self
 
     def key_tasks_first(self):
         return self.order_by("-key_task", "due_date", "-received_at", "-id")
@@ -147,9 +154,13 @@ class Case(models.Model):
     # Bumped by every service that changes the case: an action based on an older view of it is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
 
-    objects = CaseQuerySet.as_manager()
+    # Who sees which case is the access policy's to say (cases.policy): `objects` refuses to be used, and
+    # whole-table work names itself `unscoped`.
+    unscoped = CaseQuerySet.as_manager()
+    objects = RefusingManager()
 
     class Meta:
+        default_manager_name = "unscoped"
         ordering = ["-received_at", "-id"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -185,10 +196,9 @@ class Case(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        from departments.workdays import local_date
+        from cases.measures import case_is_overdue
 
-        return (self.status in RUNNING_STATUSES and self.due_date is not None
-                and self.due_date < local_date(timezone.now()))
+        return case_is_overdue(self, local_today())
 
     @property
     def legal_basis(self) -> str:
@@ -224,15 +234,7 @@ class EventAction(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
-class CaseEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ValidationError(_("Case events are append-only."))
-
-    def delete(self):
-        raise ValidationError(_("Case events are append-only."))
-
-
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One entry of a case's audit trail; never changed or removed once written (directive: rõ trách nhiệm)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
@@ -250,8 +252,6 @@ class CaseEvent(models.Model):
     # Codes and old/new values (e.g. the refusal code, the rule id); labels are rendered in the reader's language.
     payload = models.JSONField(_("details"), default=dict, blank=True)
 
-    objects = CaseEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("case event")
@@ -261,14 +261,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {timezone.localtime(self.at):%d/%m/%Y %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("Case events are append-only."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Case events are append-only."))
 
 
 class ReferenceCounter(models.Model):
@@ -372,27 +364,6 @@ class RuleDispute(models.Model):
         return f"{self.case_id} {self.department_id} {self.status}"
 
 
-class StoredFile(models.Model):
-    """A file kept through Django storage under a random name, with the name it was uploaded as, the type its
-    content shows, its size and fingerprint, and who added it when. Subclasses say where it is stored."""
-
-    file = models.FileField(_("file"), max_length=300)
-    original_name = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(_("content type"), max_length=100)
-    size = models.PositiveBigIntegerField(_("size (bytes)"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"),
-                                    on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
-
-    class Meta:
-        abstract = True
-        ordering = ["uploaded_at", "id"]
-
-    def __str__(self) -> str:
-        return self.original_name
-
-
 def attachment_path(instance: "Attachment", filename: str) -> str:
     # Stored under a random name: the applicant's file name is kept in the row, never trusted as a path.
     return f"cases/{instance.case_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
@@ -451,7 +422,12 @@ class Consultation(models.Model):
     answer_working_days = models.PositiveSmallIntegerField(_("answer time (working days)"), null=True, blank=True)
     deemed_agreed_at = models.DateTimeField(_("deemed to agree at"), null=True, blank=True)
 
+    # As for cases: who sees a consultation is the access policy's to say.
+    unscoped = models.Manager()
+    objects = RefusingManager()
+
     class Meta:
+        default_manager_name = "unscoped"
         ordering = ["requested_at", "id"]
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
@@ -472,9 +448,9 @@ class Consultation(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        from departments.workdays import local_date
+        from cases.measures import consultation_is_overdue
 
-        return self.status == ConsultationStatus.OPEN and self.due_date < local_date(timezone.now())
+        return consultation_is_overdue(self, local_today())
 
 
 class Reconciliation(models.Model):
@@ -497,85 +473,63 @@ class Reconciliation(models.Model):
         return f"{self.consultation_id} {self.settled_on.isoformat()}"
 
 
-class NotificationKind(models.TextChoices):
-    ASSIGNED = "assigned", _("New assignment")
-    DUE_SOON = "due_soon", _("Due soon")
-    OVERDUE = "overdue", _("Overdue")
-    DIGEST = "digest", _("Daily digest")
-
-
-DEADLINE_KINDS = (NotificationKind.DUE_SOON, NotificationKind.OVERDUE)
-
-
-class MailState(models.TextChoices):
-    PENDING = "pending", _("To be sent")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-    NONE = "none", _("No e-mail address")
-
-
-class Notification(models.Model):
-    """A notice to one person, shown under the bell and mailed once (DESIGN.md §2 rule 9).
+class Notification(Notice):
+    """A notice about a case or a consultation, or a head's daily digest (DESIGN.md §2 rule 9).
 
     The unique constraints are what make the sweep safe to run twice or on two workers at once: one notice
     per person, item, kind and due date (a moved deadline is news again), one per assignment event, one
     digest per person and day.
     """
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE,
-                                  related_name="notifications")
-    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    headline_template = "notifications/headline.txt"
+    list_relations = ("case", "consultation__case")
+
     case = models.ForeignKey(Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.CASCADE,
                              related_name="notifications")
     consultation = models.ForeignKey(Consultation, verbose_name=_("consultation"), null=True, blank=True,
                                      on_delete=models.CASCADE, related_name="notifications")
     event = models.ForeignKey(CaseEvent, verbose_name=_("event"), null=True, blank=True, on_delete=models.PROTECT,
                               related_name="notifications")
-    # The handling deadline of a violation (oversight); such a notice names no case.
-    violation = models.ForeignKey("oversight.Violation", verbose_name=_("violation"), null=True, blank=True,
-                                  on_delete=models.CASCADE, related_name="notifications", db_index=False)
-    # The due date the notice is about, or the digest's day.
-    on_date = models.DateField(_("date"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    mail_state = models.CharField(_("e-mail"), max_length=10, choices=MailState.choices, default=MailState.PENDING)
-    mail_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), db_default=0)
-    mailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
-    mail_error = models.TextField(_("last e-mail error"), blank=True, db_default="")
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(Notice.Meta):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
             models.Index(fields=["created_at"], condition=Q(mail_state="pending"), name="notification_mail_pending"),
-            # Only the few notices about violations: a full index would take an entry for every sweep's notice.
-            models.Index(fields=["violation"], condition=Q(violation__isnull=False), name="notification_violation"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "kind", "case", "on_date"], name="one_case_deadline_notice",
-                                    condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=True,
-                                                violation__isnull=True)),
-            models.UniqueConstraint(fields=["recipient", "kind", "violation", "on_date"],
-                                    name="one_violation_deadline_notice",
-                                    condition=Q(kind__in=DEADLINE_KINDS, violation__isnull=False)),
+                                    condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=True)),
             models.UniqueConstraint(fields=["recipient", "kind", "consultation", "on_date"],
                                     name="one_consultation_deadline_notice",
                                     condition=Q(kind__in=DEADLINE_KINDS, consultation__isnull=False)),
             models.UniqueConstraint(fields=["recipient", "event"], name="one_notice_per_event",
                                     condition=Q(event__isnull=False)),
             models.UniqueConstraint(fields=["recipient", "on_date"], name="one_digest_per_day",
-                                    condition=Q(kind=NotificationKind.DIGEST)),
+                                    condition=Q(kind=NoticeKind.DIGEST)),
         ]
 
     def __str__(self) -> str:
-        return (f"{self.recipient_id} {self.kind} "
-                f"{self.case_id or self.consultation_id or self.violation_id or self.on_date}")
+        return f"{self.recipient_id} {self.kind} {self.case_id or self.consultation_id or self.on_date}"
 
     @property
     def subject_case(self) -> Case | None:
         return self.consultation.case if self.consultation_id else self.case
+
+    def link(self) -> str:
+        from django.urls import reverse
+
+        case = self.subject_case
+        return reverse("case-detail", args=[case.reference]) if case else reverse("overdue-desk")
+
+    def mail_context(self) -> dict:
+        if self.kind != NoticeKind.DIGEST:
+            return {}
+        # Imported here: the digest reads the desk, whose module imports the case services.
+        from cases.digests import digest
+
+        return digest(self.recipient)
 
 
 class DeadlineMark(models.Model):
@@ -590,10 +544,6 @@ class DeadlineMark(models.Model):
     case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="deadline_mark")
     consultation = models.OneToOneField(Consultation, null=True, blank=True, on_delete=models.CASCADE,
                                         related_name="deadline_mark")
-    # Not a one-to-one field: its unique index would hold an entry for every case and consultation mark too,
-    # written by each sweep; the partial constraint below indexes violations' marks alone.
-    violation = models.ForeignKey("oversight.Violation", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="deadline_marks", db_index=False)
     flag = models.CharField(_("deadline flag"), max_length=10, choices=DeadlineFlag.choices)
     due_date = models.DateField(_("flagged due date"))
     flagged_at = models.DateTimeField(_("flagged at"))
@@ -603,14 +553,10 @@ class DeadlineMark(models.Model):
         verbose_name_plural = _("deadline flags")
         indexes = [models.Index(fields=["flagged_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(case__isnull=False, consultation__isnull=True, violation__isnull=True)
-                                   | Q(case__isnull=True, consultation__isnull=False, violation__isnull=True)
-                                   | Q(case__isnull=True, consultation__isnull=True, violation__isnull=False),
+            models.CheckConstraint(condition=Q(case__isnull=False, consultation__isnull=True)
+                                   | Q(case__isnull=True, consultation__isnull=False),
                                    name="deadline_mark_one_item"),
-            models.UniqueConstraint(fields=["violation"], condition=Q(violation__isnull=False),
-                                    name="one_deadline_mark_per_violation"),
         ]
 
     def __str__(self) -> str:
-        item = self.case_id or self.consultation_id or self.violation_id
-        return f"{item} {self.flag} {self.due_date.isoformat()}"
+        return f"{self.case_id or self.consultation_id} {self.flag} {self.due_date.isoformat()}"

@@ -13,18 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Case as DbCase
-from django.db.models import Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from cases.models import (
-    CaseEvent,
-    MailState,
-    Notification,
-    NotificationKind,
-)
+from cases.models import CaseEvent, Notification
+from core.notices import MailState, Notice, NoticeKind, notice_models
 from departments.models import Role, Staff
 
 logger = logging.getLogger(__name__)
@@ -42,16 +36,11 @@ def notify_assignment(*, event: CaseEvent, assignee, department_id: int, actor, 
     if not recipients:
         return
     Notification.objects.bulk_create([
-        Notification(recipient=user, kind=NotificationKind.ASSIGNED, case_id=event.case_id, event=event,
+        Notification(recipient=user, kind=NoticeKind.ASSIGNED, case_id=event.case_id, event=event,
                      consultation=consultation, mail_state=MailState.PENDING if user.email else MailState.NONE)
         for user in recipients.values()
     ], ignore_conflicts=True)
     queue_mail()
-
-
-def mail_state_for(email_path: str):
-    """A new notice's mail state, in SQL: `none` for someone without an address (`email_path` names it)."""
-    return DbCase(When(**{email_path: ""}, then=Value(MailState.NONE)), default=Value(MailState.PENDING))
 
 
 def queue_mail() -> None:
@@ -65,9 +54,9 @@ _publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-mail")
 
 
 def _publish() -> None:
-    from cityops.celery import app
+    from celery import current_app
 
-    if app.conf.task_always_eager:
+    if current_app.conf.task_always_eager:
         _send_task()  # runs the task itself, here: no broker to wait for
     else:
         _publisher.submit(_send_task)
@@ -84,69 +73,66 @@ def _send_task() -> None:
 
 
 def pending_mail_exists() -> bool:
-    return Notification.objects.filter(mail_state=MailState.PENDING).exists()
+    return any(model.objects.filter(mail_state=MailState.PENDING).exists() for model in notice_models())
 
 
-def headline(notice: Notification) -> str:
+def headline(notice: Notice) -> str:
     """One line for the bell list and the mail subject, in the active language."""
-    return render_to_string("notifications/headline.txt", {"notice": notice}).strip()
+    return render_to_string(notice.headline_template, {"notice": notice}).strip()
 
 
 def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _message(notice: Notification) -> EmailMessage:
+def _message(notice: Notice) -> EmailMessage:
     context = {"notice": notice, "headline": headline(notice), "site_url": settings.SITE_URL.rstrip("/"),
-               "link": _site_url(reverse("notifications"))}
-    if notice.violation_id:
-        context["link"] = _site_url(reverse("violation-detail", args=[notice.violation_id]))
-    elif notice.case_id:
-        context["link"] = _site_url(reverse("case-detail", args=[notice.case.reference]))
-    if notice.kind == NotificationKind.DIGEST:
-        # Imported here: the digest reads the desk, whose module imports the case services, which import us.
-        from cases.digests import digest
-
-        context.update(digest(notice.recipient))
+               "link": _site_url(notice.link() if notice.kind != NoticeKind.DIGEST else reverse("notifications")),
+               **notice.mail_context()}
     body = render_to_string("notifications/mail.txt", context)
     subject = " ".join(f"[CityOps] {context['headline']}".split())
     return EmailMessage(subject=subject, body=body, to=[notice.recipient.email])
 
 
 def send_pending_mail(*, batch: int = MAIL_BATCH) -> tuple[int, int]:
-    """Send every pending notice once; returns (sent, failed).
-
-    Rows are claimed with SKIP LOCKED so two workers never send the same notice, and each is marked sent in
-    the transaction that claimed it: a retried task finds it sent and sends nothing twice. A failed send is
-    counted on the row; after MAIL_MAX_ATTEMPTS it is marked failed and left for an admin to see.
-    """
+    """Send every pending notice of every notice table once; returns (sent, failed)."""
     sent = failed = 0
-    seen: set[int] = set()
     with translation.override(settings.LANGUAGE_CODE):
         connection = get_connection()
-        while True:
-            with transaction.atomic():
-                notices = list(
-                    Notification.objects.filter(mail_state=MailState.PENDING).exclude(pk__in=seen)
-                    .select_for_update(skip_locked=True, of=("self",))
-                    .select_related("recipient", "case", "consultation__case", "consultation__department",
-                                    "violation__kind", "violation__person")
-                    .order_by("created_at", "id")[:batch])
-                if not notices:
-                    break
-                for notice in notices:
-                    seen.add(notice.pk)
-                    try:
-                        connection.send_messages([_message(notice)])
-                    except Exception as error:  # noqa: BLE001 - SMTP, network, template: all retried the same way
-                        failed += 1
-                        notice.mail_attempts += 1
-                        notice.mail_error = f"{type(error).__name__}: {error}"[:2000]
-                        if notice.mail_attempts >= settings.MAIL_MAX_ATTEMPTS:
-                            notice.mail_state = MailState.FAILED
-                        notice.save(update_fields=["mail_attempts", "mail_error", "mail_state"])
-                        continue
-                    sent += 1
-                    notice.mail_state, notice.mailed_at = MailState.SENT, timezone.now()
-                    notice.save(update_fields=["mail_state", "mailed_at"])
+        for model in notice_models():
+            done, missed = _send_pending(model, connection, batch)
+            sent, failed = sent + done, failed + missed
+    return sent, failed
+
+
+def _send_pending(model: type[Notice], connection, batch: int) -> tuple[int, int]:
+    """Rows are claimed with SKIP LOCKED so two workers never send the same notice, and each is marked sent in
+    the transaction that claimed it: a retried task finds it sent and sends nothing twice. A failed send is
+    counted on the row; after MAIL_MAX_ATTEMPTS it is marked failed and left for an admin to see."""
+    sent = failed = 0
+    seen: set[int] = set()
+    while True:
+        with transaction.atomic():
+            notices = list(
+                model.objects.filter(mail_state=MailState.PENDING).exclude(pk__in=seen)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient", *model.list_relations)
+                .order_by("created_at", "id")[:batch])
+            if not notices:
+                break
+            for notice in notices:
+                seen.add(notice.pk)
+                try:
+                    connection.send_messages([_message(notice)])
+                except Exception as error:  # noqa: BLE001 - SMTP, network, template: all retried the same way
+                    failed += 1
+                    notice.mail_attempts += 1
+                    notice.mail_error = f"{type(error).__name__}: {error}"[:2000]
+                    if notice.mail_attempts >= settings.MAIL_MAX_ATTEMPTS:
+                        notice.mail_state = MailState.FAILED
+                    notice.save(update_fields=["mail_attempts", "mail_error", "mail_state"])
+                    continue
+                sent += 1
+                notice.mail_state, notice.mailed_at = MailState.SENT, timezone.now()
+                notice.save(update_fields=["mail_state", "mailed_at"])
     return sent, failed

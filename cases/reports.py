@@ -77,7 +77,7 @@ def consultation_figures(*, departments=None, since: dt.date | None = None, unti
                          today: dt.date | None = None) -> list[ConsultationFigures]:
     """Figures per department for consultations requested between `since` and `until` (inclusive)."""
     today = today or local_date(timezone.now())
-    consultations = Consultation.objects.all()
+    consultations = Consultation.unscoped.all()
     # Local days as a range of moments, so the filter can use an index.
     if since:
         consultations = consultations.filter(requested_at__gte=start_of_day(since))

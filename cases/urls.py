@@ -3,9 +3,10 @@ import re
 from django.urls import path, re_path
 
 from cases import views
+from cases.actions import CASE_ACTIONS, CONSULTATION_ACTIONS
 
-# One route for every case action of the table in cases/views/actions.py; any other name is not a page.
-ACTION_NAMES = "|".join(re.escape(name) for name in views.ACTIONS)
+# One route for every case action of the registry (cases/actions.py); any other name is not a page.
+ACTION_NAMES = "|".join(re.escape(name) for name in CASE_ACTIONS)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,16 +22,16 @@ urlpatterns = [
     path("overdue/export.<str:fmt>", views.overdue_desk_export, name="overdue-desk-export"),
     path("reports/deadlines/", views.city_deadlines, name="report-deadlines"),
     path("notifications/", views.notification_list, name="notifications"),
-    path("notifications/<int:notification_id>/read/", views.notification_read, name="notification-read"),
+    path("notifications/<str:source>/<int:notification_id>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
     path("consultations/", views.consultation_inbox, name="consultations"),
-    path("consultations/<int:consultation_id>/assign/", views.consultation_assign_view, name="consultation-assign"),
-    path("consultations/<int:consultation_id>/respond/", views.consultation_respond_view,
-         name="consultation-respond"),
+    *(path(f"consultations/<int:consultation_id>/{slug}/", views.consultation_action, {"action": slug},
+           name=f"consultation-{slug}") for slug in CONSULTATION_ACTIONS),
     path("reports/consultations/", views.consultation_report, name="report-consultations"),
     path("submissions/", views.submissions, name="submissions"),
     path("disputes/", views.disputes, name="disputes"),
     path("disputes/<int:dispute_id>/settle/", views.dispute_settle_view, name="dispute-settle"),
     path("triage/", views.triage, name="triage"),
-    path("triage/<str:reference>/route/", views.triage_route, name="triage-route"),
+    # Routing from the triage queue is the `route` case action; this address is the triage page's.
+    path("triage/<str:reference>/route/", views.case_action, {"action": "route"}, name="triage-route"),
 ]

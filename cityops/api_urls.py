@@ -4,11 +4,10 @@ from django.urls import path
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import SimpleRouter
 
-from cases.api.consultations import ConsultationViewSet
 from cases.api.deadlines import OverdueView
 from cases.api.disputes import DisputeViewSet
 from cases.api.submissions import SubmissionViewSet
-from cases.api.views import CaseViewSet
+from cases.api.views import CaseViewSet, ConsultationViewSet
 from departments.api import views as departments
 
 router = SimpleRouter()

@@ -146,6 +146,8 @@ CALENDAR_DAYS = (
 
 # (username, full name, unit code, role); one login for every role, plus the superuser below.
 USERS = (
+    # The Chairman, who reads every unit's figures and overdue desk.
+    ("ubnd.chutich", "Lê Văn Thành", "ubnd", Role.HEAD),
     ("vp.tiepnhan", "Nguyễn Thị Lan", "vp", Role.CLERK),
     ("vp.chuyenvien", "Đỗ Quang Huy", "vp", Role.CITY_OFFICE),
     ("sxd.giamdoc", "Trần Văn Hùng", "sxd", Role.HEAD),

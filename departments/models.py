@@ -17,6 +17,10 @@ class DepartmentKind(models.TextChoices):
     HOME_AFFAIRS = "home_affairs", _("Home Affairs")
 
 
+# The units whose leads keep the oversight records beside their inspectors and officials.
+OVERSIGHT_UNITS = frozenset({DepartmentKind.INSPECTORATE, DepartmentKind.HOME_AFFAIRS})
+
+
 class DepartmentQuerySet(models.QuerySet):
     def localities(self):
         """Units where a matter can arise: communes, wards, special zones and (former) districts."""
@@ -71,6 +75,12 @@ class Role(models.TextChoices):
 
 # Roles that oversee the whole city and therefore see every case (DESIGN.md §2 rule 4).
 CITYWIDE_ROLES = frozenset({Role.CITY_OFFICE, Role.INSPECTOR, Role.HOME_AFFAIRS})
+# Who handles a case inside its owner department; the intake desk logs and routes but does not handle.
+HANDLER_ROLES = frozenset({Role.SPECIALIST, Role.DEPUTY, Role.HEAD})
+# Who signs for the department (the head principle: a specialist proposes, the head or deputy decides).
+LEAD_ROLES = frozenset({Role.DEPUTY, Role.HEAD})
+# Who keeps the oversight records: inspectors and Home Affairs officials, and the leads of their two units.
+OVERSIGHT_ROLES = frozenset({Role.INSPECTOR, Role.HOME_AFFAIRS})
 
 
 class Staff(models.Model):
@@ -89,10 +99,6 @@ class Staff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_full_name() or self.user.username} ({self.department.code}, {self.get_role_display()})"
-
-    @property
-    def sees_whole_city(self) -> bool:
-        return self.role in CITYWIDE_ROLES
 
 
 class CaseType(models.Model):

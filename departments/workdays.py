@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
 from django.utils import timezone
 
+from core.clock import end_of_day, local_date, local_zone  # noqa: F401 - the calendar's callers read them here
 from departments import generations
 
 # Far enough to cover any deadline the rules can produce, short enough to stop a runaway loop.
@@ -118,19 +118,6 @@ _calendar = generations.GenerationCache(generations.CALENDAR, _build_calendar)
 def get_calendar(tokens: dict[str, str] | None = None) -> WorkingCalendar:
     """The current calendar, rebuilt in this process only when an admin has changed an override."""
     return _calendar.get(tokens)
-
-
-def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment, local_zone()).date()
-
-
-def end_of_day(day: dt.date) -> dt.datetime:
-    """23:59:59 local on `day`: work due that day becomes overdue after this moment."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=local_zone())
 
 
 def handover_due(received_at: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:

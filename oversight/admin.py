@@ -12,7 +12,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases.admin import ReadOnlyAdmin, ReadOnlyInline
+from cases.admin import NoticeAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from oversight.models import (
     ActionKind,
     ActionTaken,
@@ -20,10 +21,12 @@ from oversight.models import (
     CommendationLevel,
     Inspection,
     InspectionAttachment,
+    OversightEvent,
     ReviewThresholds,
     Severity,
     Violation,
     ViolationKind,
+    ViolationNotice,
 )
 
 
@@ -84,6 +87,13 @@ class InspectionAttachmentInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("uploaded_by")
 
 
+class OversightEventInline(ReadOnlyInline):
+    model = OversightEvent
+    fields = ["at", "actor", "action", "note", "payload"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+
 @admin.register(Inspection)
 class InspectionAdmin(ReadOnlyAdmin):
     list_display = ["inspected_on", "department", "kind", "recorded_by", "recorded_at"]
@@ -92,7 +102,7 @@ class InspectionAdmin(ReadOnlyAdmin):
     list_select_related = ["department", "recorded_by"]
     date_hierarchy = "inspected_on"
     fields = ["department", "kind", "inspected_on", "team", "findings", "recorded_by", "recorded_at"]
-    inlines = [InspectionAttachmentInline]
+    inlines = [InspectionAttachmentInline, OversightEventInline]
 
 
 class ActionTakenInline(ReadOnlyInline):
@@ -113,7 +123,7 @@ class ViolationAdmin(ReadOnlyAdmin):
                      "description"]
     list_select_related = ["person", "department", "kind", "severity", "handler"]
     date_hierarchy = "discovered_on"
-    inlines = [ActionTakenInline]
+    inlines = [ActionTakenInline, OversightEventInline]
     fieldsets = [
         (None, {"fields": ["person", "department", "discovered_on", "source", "inspection", "kind", "severity",
                            "description", "cases", "recorded_by", "recorded_at"]}),
@@ -140,3 +150,21 @@ class CommendationAdmin(ReadOnlyAdmin):
                      "decision_number"]
     list_select_related = ["person", "department", "level", "recorded_by"]
     date_hierarchy = "awarded_on"
+
+
+@admin.register(OversightEvent)
+class OversightEventAdmin(ReadOnlyAdmin):
+    """The oversight records' audit trail: who changed which record when, and every refused attempt."""
+
+    list_display = ["at", "actor", "action", "inspection", "violation", "commendation"]
+    list_filter = ["action"]
+    search_fields = ["actor__username", "note"]
+    list_select_related = ["actor", "inspection__department", "violation__kind", "commendation__level"]
+    date_hierarchy = "at"
+
+
+@admin.register(ViolationNotice)
+class ViolationNoticeAdmin(NoticeAdmin):
+    list_display = ["created_at", "recipient", "kind", "violation", "on_date", "read_at", "mail_state",
+                    "mail_attempts"]
+    list_select_related = ["recipient", "violation__kind"]

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cases.models import Case
-from cases.refusals import Refused
+from core.refusals import Refused
 from departments.models import Department
 from departments.workdays import local_date
 
@@ -33,7 +33,7 @@ def load_oversight() -> bool:
     )
     from oversight.services import commendation_record, inspection_record, violation_record
 
-    case = Case.objects.filter(title=HANDLED_CASE, owner__code=OWNER, assignee__isnull=True).first()
+    case = Case.unscoped.filter(title=HANDLED_CASE, owner__code=OWNER, assignee__isnull=True).first()
     if case is None:
         return False
     users = {user.username: user for user in get_user_model().objects.filter(

@@ -1,4 +1,4 @@
-"""The department report's figures per owner unit, for the Chairman (issue 6 point 3; DESIGN.md §2 rule 10).
+"""The department report's figures per owner unit, for the Chairman (DESIGN.md §2 rule 10).
 
 For a chosen period (local dates, both included) and as of today, per unit:
 - resolved: cases the unit owned that were resolved in the period; on time when the local day of resolution
@@ -8,7 +8,7 @@ For a chosen period (local dates, both included) and as of today, per unit:
 - open cases and overdue now (clock running, past the due date today), whatever the period;
 - returns the unit made in the period, on time and late;
 - refused attempts by the unit's staff in the period, by refusal code (the actor's unit as it is now: a
-  person who moved takes their record along);
+  person who moved takes their record along), labelled from `core.refusals.RefusalCode`;
 - consultations, from cases.reports.consultation_figures: as the unit asked (received, answered on time or
   late, silent, owed overdue) and as the one asking (sent).
 
@@ -25,41 +25,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, TextChoices
+from django.db.models import Count, F, Q
 from django.db.models.fields.json import KT
-from django.db.models.functions import TruncDate
-from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, CaseEvent, EventAction, Return, Status
+from cases import measures
+from cases.measures import OnTimeShare
+from cases.models import Case, CaseEvent, EventAction, Return
 from cases.reports import ConsultationFigures, consultation_figures, histogram_median
+from core.periods import Period
+from core.refusals import refusal_label
 from departments.models import Department
-from departments.workdays import local_zone
-from oversight.staff_figures import OnTimeShare, Period
-
-
-class RefusalCode(TextChoices):
-    """Every code a service refuses with (DESIGN.md §2), named for the reader: the one place their labels live."""
-
-    WITHIN_OWN_AUTHORITY = "within_own_authority", _("Passing on work within own authority")
-    TARGET_NOT_COMPETENT = "target_not_competent", _("Transfer to a unit that is not competent")
-    NOT_OWNER = "not_owner", _("Acting on another unit's case")
-    INVALID_TRANSITION = "invalid_transition", _("Action not allowed at this stage")
-    CONSULTATIONS_PENDING = "consultations_pending", _("Submitted before the required opinions")
-    UNRESOLVED_DISAGREEMENT = "unresolved_disagreement", _("Submitted over an unreconciled disagreement")
-    MAX_ROUNDS_EXCEEDED = "max_rounds_exceeded", _("Too many consultation rounds")
-    CONSULTATION_OPEN = "consultation_open", _("Asked again before the answer")
-    JUSTIFICATION_REQUIRED = "justification_required", _("Consultation beyond the rule without a reason")
-    CASE_CHANGED = "case_changed", _("Acted on an outdated view of the case")
-    ALREADY_EXTENDED = "already_extended", _("Deadline already extended")
-    EXTENSION_TOO_LATE = "extension_too_late", _("Extension asked too late")
-    SUPPLEMENT_ALREADY_REQUESTED = "supplement_already_requested", _("Supplement already requested")
-    SUPPLEMENT_TOO_LATE = "supplement_too_late", _("Supplement asked too late")
-    DISPUTE_ALREADY_OPEN = "dispute_already_open", _("Rule dispute already open")
-
-
-def refusal_label(code: str) -> str:
-    """The code's label; a code recorded by a later version, or an older one since renamed, shows as itself."""
-    return str(RefusalCode(code).label) if code in RefusalCode.values else code
 
 
 @dataclass
@@ -115,13 +90,11 @@ def department_figures(*, period: Period, today: dt.date,
 
     # Resolutions by unit and working days taken: the counts add up over the days, the days give the median.
     # The counted columns are those of the case_resolved_at index, so PostgreSQL reads the index alone.
-    resolved = (Case.objects.filter(period.during("resolved_at"), status=Status.RESOLVED, owner__isnull=False)
-                .alias(resolved_on=TruncDate("resolved_at", tzinfo=local_zone())))
+    resolved = measures.resolutions(period).filter(owner__isnull=False)
     days_taken: dict[int, dict[int, int]] = defaultdict(dict)
     for unit_id, days, count, rated, on_time in (
             of_units(resolved, "owner").order_by().values("owner", "working_days_taken")
-            .annotate(count=Count("resolved_at"), rated=Count("due_date"),
-                      on_time=Count("due_date", filter=Q(resolved_on__lte=F("due_date"))))
+            .annotate(count=Count("resolved_at"), rated=measures.rated(), on_time=measures.on_time())
             .values_list("owner", "working_days_taken", "count", "rated", "on_time")):
         if unit_id not in figures:
             continue
@@ -134,7 +107,7 @@ def department_figures(*, period: Period, today: dt.date,
     for unit_id, counts in days_taken.items():
         figures[unit_id].median_working_days = histogram_median(counts)
 
-    for name, cases in (("open", Case.objects.open()), ("overdue", Case.objects.overdue(today))):
+    for name, cases in (("open", Case.unscoped.open()), ("overdue", Case.unscoped.overdue(today))):
         for unit_id, count in (of_units(cases, "owner").order_by().values("owner").annotate(count=Count("owner"))
                                .values_list("owner", "count")):
             if unit_id in figures:

@@ -20,14 +20,13 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from cases.deadlines import Window
-from cases.forms.actions import MAX_NOTE_LENGTH, accepted_suffixes, note_field
-from cases.forms.consultations import DATE_FORMATS, DATE_INPUT, date_input, today
+from cases import policy
+from cases.measures import Window
 from cases.models import Case
-from cases.selectors import cases_visible_to, staff_of
-from cases.services.attachments import validate_upload
+from core.files import accepted_suffixes, validate_upload
+from core.forms import MAX_NOTE_LENGTH, note_field
+from core.periods import DATE_FORMATS, DATE_INPUT, date_input, today
 from departments.models import Department, Role
-from oversight.access import OVERSEEING_STAFF, may_oversee
 from oversight.models import (
     INSPECTION_SOURCES,
     ActionKind,
@@ -61,7 +60,7 @@ def staff_members(roles=None) -> QuerySet:
 
 def overseers() -> QuerySet:
     """Who may answer for a violation's handling: those who keep the records (`may_oversee`), active."""
-    return (User.objects.filter(is_active=True).filter(Q(is_superuser=True) | OVERSEEING_STAFF)
+    return (User.objects.filter(is_active=True).filter(Q(is_superuser=True) | policy.OVERSEEING_STAFF)
             .select_related("staff__department").order_by("first_name", "last_name", "username"))
 
 
@@ -170,7 +169,7 @@ class InspectionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=InspectionKind.choices, initial=InspectionKind.SURPRISE,
                              widget=forms.RadioSelect)
     inspected_on = date_field(_("Date of the inspection"))
-    team = PeopleChoiceField(label=_("Inspection team"), queryset=staff_members().filter(OVERSEEING_STAFF),
+    team = PeopleChoiceField(label=_("Inspection team"), queryset=staff_members().filter(policy.OVERSEEING_STAFF),
                              to_field_name="username", widget=forms.SelectMultiple(attrs={"size": 6}),
                              help_text=_("Inspectors and Home Affairs officials; hold Ctrl (⌘ on a Mac) to choose "
                                          "several."))
@@ -184,8 +183,8 @@ class InspectionForm(forms.Form):
         files = self.fields["files"]
         files.widget.attrs["accept"] = ",".join(accepted_suffixes())
         files.help_text = f"{files.help_text} {files_help()}"
-        staff = staff_of(user)
-        if not self.is_bound and staff is not None and may_oversee(user):
+        staff = policy.membership(user)
+        if not self.is_bound and staff is not None and policy.may_oversee(user):
             self.initial.setdefault("team", [user.username])
         self.helper = form_helper(
             Row(Column("department", css_class="col-md-8"), Column("inspected_on", css_class="col-md-4")),
@@ -284,7 +283,7 @@ class ViolationForm(forms.Form):
             return []
         # References are written in capitals; one typed in small letters is read as meant.
         wanted = {ref.upper(): ref for ref in references}
-        found = {case.reference.upper(): case for case in cases_visible_to(self.user).filter(
+        found = {case.reference.upper(): case for case in policy.cases_visible_to(self.user).filter(
             reference__in={*references, *wanted})}
         unknown = [ref for key, ref in wanted.items() if key not in found]
         if unknown:

@@ -17,7 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cases.models import Case, StoredFile
+from cases.models import Case, DeadlineFlag
+from core.audit import AppendOnlyModel
+from core.files import StoredFile
+from core.notices import DEADLINE_KINDS, Notice
 from departments.models import Department
 
 
@@ -300,3 +303,95 @@ class ReviewThresholds(models.Model):
     def current(cls) -> "ReviewThresholds":
         thresholds, _created = cls.objects.get_or_create(pk=1)
         return thresholds
+
+
+class ViolationMark(models.Model):
+    """The overdue sweep's mark on a violation whose handling is due soon or overdue: one per violation, for
+    one due date (an extension is flagged afresh), as the sweep keeps for cases and consultations."""
+
+    violation = models.OneToOneField(Violation, on_delete=models.CASCADE, related_name="deadline_mark")
+    flag = models.CharField(_("deadline flag"), max_length=10, choices=DeadlineFlag.choices)
+    due_date = models.DateField(_("flagged due date"))
+    flagged_at = models.DateTimeField(_("flagged at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("handling deadline flag")
+        verbose_name_plural = _("handling deadline flags")
+
+    def __str__(self) -> str:
+        return f"{self.violation_id} {self.flag} {self.due_date.isoformat()}"
+
+
+class ViolationNotice(Notice):
+    """A notice to the official answerable for a violation's handling, or to the head of their unit, that the
+    handling is due soon or overdue; one per person, violation, kind and due date."""
+
+    headline_template = "oversight/records/notice_headline.txt"
+    list_relations = ("violation__kind", "violation__person")
+
+    violation = models.ForeignKey(Violation, verbose_name=_("violation"), on_delete=models.CASCADE,
+                                  related_name="notices")
+
+    class Meta(Notice.Meta):
+        verbose_name = _("handling deadline notice")
+        verbose_name_plural = _("handling deadline notices")
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["created_at"], condition=Q(mail_state="pending"), name="violationnotice_pending"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "kind", "violation", "on_date"],
+                                    condition=Q(kind__in=DEADLINE_KINDS), name="one_violation_deadline_notice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind} {self.violation_id}"
+
+    def link(self) -> str:
+        from django.urls import reverse
+
+        return reverse("violation-detail", args=[self.violation_id])
+
+
+class OversightAction(models.TextChoices):
+    INSPECTION_RECORDED = "inspection_recorded", _("Inspection recorded")
+    FILE_ADDED = "file_added", _("File added to the inspection")
+    VIOLATION_RECORDED = "violation_recorded", _("Violation recorded")
+    EXTENDED = "extended", _("Handling deadline extended")
+    ACTION_TAKEN = "action_taken", _("Action taken")
+    HANDLED = "handled", _("Handling ended")
+    DISMISSED = "dismissed", _("Closed as not confirmed")
+    COMMENDATION_RECORDED = "commendation_recorded", _("Commendation recorded")
+    REFUSED = "refused", _("Refused")
+
+
+class OversightEvent(AppendOnlyModel):
+    """One entry of the oversight records' audit trail: who changed which record when, from what to what;
+    never changed or removed once written (directive: rõ trách nhiệm). A refused move is recorded too."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=40, choices=OversightAction.choices)
+    inspection = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    violation = models.ForeignKey(Violation, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    commendation = models.ForeignKey(Commendation, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="events")
+    note = models.TextField(_("note"), blank=True)
+    # Codes and old/new values ({field: [old, new]}); labels are rendered in the reader's language.
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("oversight event")
+        verbose_name_plural = _("oversight events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inspection__isnull=False, violation__isnull=True, commendation__isnull=True)
+                | Q(inspection__isnull=True, violation__isnull=False, commendation__isnull=True)
+                | Q(inspection__isnull=True, violation__isnull=True, commendation__isnull=False),
+                name="oversight_event_one_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {timezone.localtime(self.at):%d/%m/%Y %H:%M}"

@@ -7,27 +7,19 @@ import datetime as dt
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.desk_filters import DeadlinePeriodForm
-from oversight.staff_figures import Period
+from core.periods import PeriodForm
 
 
-class ReportPeriodForm(DeadlinePeriodForm):
+class ReportPeriodForm(PeriodForm):
     """From and until, both included, the last 90 days by default; `units` adds an optional choice of unit
     (by code), for the readers who may read any."""
 
     def __init__(self, data=None, *, today: dt.date, units=None, **kwargs):
         super().__init__(data, today=today, **kwargs)
-        self.fields["from"].label = _("From")
-        self.fields["to"].label = _("Until")
         if units is not None:
             self.fields["department"] = forms.ModelChoiceField(
                 units, required=False, to_field_name="code", label=_("Unit"), empty_label=_("All units"),
                 widget=forms.Select(attrs={"class": "form-select"}))
-
-    def report_period(self) -> Period | None:
-        """The chosen period, or None when the form has errors (they are shown on it)."""
-        period = self.period()
-        return None if period is None else Period(*period)
 
     def department(self):
         """The unit chosen, or None for all of them (or when the form is unbound or wrong)."""

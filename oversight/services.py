@@ -1,9 +1,10 @@
 """Every change to an oversight record goes through one function here (STYLE.md §1; DESIGN.md §2 rule 10).
 
-Only inspectors, Home Affairs and admins record anything (PermissionDenied otherwise). Bad input is a
-ValidationError on the field it concerns; a move the record's state forbids is `Refused` with a code, as for
-cases. Each function writes its change in one transaction; the violation's row is locked while it changes,
-so two officials acting on it at once queue up.
+Only inspectors, Home Affairs and admins record anything (PermissionDenied otherwise, from the access policy).
+Bad input is a ValidationError on the field it concerns; a move the record's state forbids is `Refused` with a
+code, as for cases, and the refused attempt is recorded. Each function writes its change and its event (who,
+when, old → new: `OversightEvent`, append-only) in one transaction; the violation's row is locked while it
+changes, so two officials acting on it at once queue up.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, DeadlineMark
-from cases.refusals import Refused
-from cases.selectors import staff_of
-from cases.services.attachments import sha256_of, validate_upload
+from cases import policy
+from cases.models import Case
+from core.audit import changes
+from core.files import forget_files, sha256_of, store_upload, validate_upload
+from core.refusals import RefusalCode, Refused, records_refusals
 from departments.models import Department
 from departments.workdays import get_calendar, local_date
-from oversight.access import may_oversee
 from oversight.models import (
     INSPECTION_SOURCES,
     ActionKind,
@@ -34,17 +35,38 @@ from oversight.models import (
     Inspection,
     InspectionAttachment,
     InspectionKind,
+    OversightAction,
+    OversightEvent,
     Severity,
     Violation,
     ViolationKind,
+    ViolationMark,
     ViolationSource,
     ViolationStatus,
 )
 
+Record = Inspection | Violation | Commendation
+
 
 def require_overseer(actor) -> None:
-    if not may_oversee(actor):
-        raise PermissionDenied(_("Only inspectors, Home Affairs and admins keep oversight records."))
+    policy.require(actor, policy.OVERSEERS, None)
+
+
+def log(record: Record, actor, action: str, *, note: str = "", **payload) -> OversightEvent:
+    """Append the event of a change to an oversight record; `payload` keeps codes and old/new values."""
+    return OversightEvent.objects.create(at=timezone.now(), actor=actor, action=action, note=note, payload=payload,
+                                         **{type(record).__name__.lower(): record})
+
+
+def write_refusal(record: Record, *, actor, refusal: Refused, attempted: str) -> None:
+    """A refused move on an oversight record, recorded as a case's is: who tried what, and why not."""
+    log(record, actor if actor and actor.is_authenticated else None, OversightAction.REFUSED, note=refusal.detail,
+        code=refusal.code, attempted=attempted, **refusal.payload)
+
+
+def created(**values) -> dict[str, list]:
+    """The new record's values, as the [old, new] pairs of its event."""
+    return changes({}, values)
 
 
 def not_in_future(day: dt.date, field: str) -> None:
@@ -79,16 +101,20 @@ def inspection_record(*, actor, department: Department, kind: str, inspected_on:
     uploads = list(uploads)
     # Every file is checked before anything is written: one bad file leaves no half-recorded inspection.
     checked = [(upload, *validate_upload(upload)) for upload in uploads]
-    stored: list[str] = []
+    stored: list[InspectionAttachment] = []
     try:
         with transaction.atomic():
             inspection = Inspection.objects.create(department=department, kind=kind, inspected_on=inspected_on,
                                                    findings=findings, recorded_by=actor)
             inspection.team.set(team)
             for upload, name, mime in checked:
-                stored.append(_store(inspection, actor, upload, name, mime).file.name)
+                stored.append(_store(inspection, actor, upload, name, mime))
+            log(inspection, actor, OversightAction.INSPECTION_RECORDED, note=findings,
+                **created(department=department.code, kind=kind, inspected_on=inspected_on,
+                          team=sorted(member.username for member in team),
+                          files=[attachment.original_name for attachment in stored]))
     except Exception:
-        _forget_files(stored)
+        forget_files(stored)
         raise
     return inspection
 
@@ -96,13 +122,15 @@ def inspection_record(*, actor, department: Department, kind: str, inspected_on:
 def inspection_attach(*, inspection: Inspection, actor, upload: UploadedFile) -> InspectionAttachment:
     require_overseer(actor)
     name, mime = validate_upload(upload)
-    stored: list[str] = []
+    stored: list[InspectionAttachment] = []
     try:
         with transaction.atomic():
             attachment = _store(inspection, actor, upload, name, mime)
-            stored.append(attachment.file.name)
+            stored.append(attachment)
+            log(inspection, actor, OversightAction.FILE_ADDED, note=name, attachment=attachment.pk,
+                sha256=attachment.sha256, size=attachment.size)
     except Exception:
-        _forget_files(stored)
+        forget_files(stored)
         raise
     return attachment
 
@@ -110,16 +138,8 @@ def inspection_attach(*, inspection: Inspection, actor, upload: UploadedFile) ->
 def _store(inspection: Inspection, actor, upload: UploadedFile, name: str, mime: str) -> InspectionAttachment:
     attachment = InspectionAttachment(inspection=inspection, original_name=name, content_type=mime,
                                       size=upload.size, sha256=sha256_of(upload), uploaded_by=actor)
-    attachment.file.save(name, upload, save=False)
-    attachment.save()
+    store_upload(attachment, upload, name=name)
     return attachment
-
-
-def _forget_files(names: list[str]) -> None:
-    """The rows were rolled back; the stored files must not outlive them."""
-    storage = InspectionAttachment._meta.get_field("file").storage
-    for name in names:
-        storage.delete(name)
 
 
 # --- Violations ---------------------------------------------------------------------------------------------
@@ -142,10 +162,10 @@ def violation_record(*, actor, person, discovered_on: dt.date, source: str, kind
         raise ValidationError({"description": _("Say what happened.")})
     require_active_choice(kind, "kind")
     require_active_choice(severity, "severity")
-    membership = staff_of(person)
+    membership = policy.membership(person)
     if membership is None:
         raise ValidationError({"person": _("This user is not on the staff of any unit.")})
-    if not may_oversee(handler):
+    if not policy.may_oversee(handler):
         raise ValidationError({"handler": _("The responsible official must be an inspector, a Home Affairs "
                                             "official or an admin.")})
     expected_kind = INSPECTION_SOURCES.get(source)
@@ -165,19 +185,25 @@ def violation_record(*, actor, person, discovered_on: dt.date, source: str, kind
             person=person, department=department, discovered_on=discovered_on, source=source,
             inspection=inspection, kind=kind, severity=severity, description=description.strip(), handler=handler,
             due_date=handling_due_date(discovered_on, settings.VIOLATION_HANDLING_DAYS), recorded_by=actor)
-        violation.cases.set(list(cases))
+        cases = list(cases)
+        violation.cases.set(cases)
+        log(violation, actor, OversightAction.VIOLATION_RECORDED, note=violation.description, **created(
+            person=person.username, department=department.code, discovered_on=discovered_on, source=source,
+            inspection=inspection.pk if inspection else None, kind=kind.code, severity=severity.code,
+            cases=sorted(case.reference for case in cases), handler=handler.username, due_date=violation.due_date))
     return violation
 
 
 def _locked_open(violation: Violation, attempted: str) -> Violation:
     current = Violation.objects.select_for_update().get(pk=violation.pk)
     if current.status != ViolationStatus.OPEN:
-        raise Refused("invalid_transition", _("This violation's handling has ended (%(status)s); it cannot be "
-                                              "%(attempted)s.") % {"status": current.get_status_display(),
-                                                                     "attempted": attempted})
+        raise Refused(RefusalCode.INVALID_TRANSITION, _(
+            "This violation's handling has ended (%(status)s); it cannot be %(attempted)s.")
+            % {"status": current.get_status_display(), "attempted": attempted})
     return current
 
 
+@records_refusals("extend_handling", on="violation", write=write_refusal)
 def violation_extend(*, violation: Violation, actor, reason: str) -> Violation:
     """Move the handling deadline, once, to VIOLATION_HANDLING_MAX_DAYS after discovery (Decree 234/2026),
     up to the end of the current due day."""
@@ -188,23 +214,26 @@ def violation_extend(*, violation: Violation, actor, reason: str) -> Violation:
     with transaction.atomic():
         violation = _locked_open(violation, _("extended"))
         if violation.extended_at is not None:
-            raise Refused("already_extended", _("The handling deadline has already been extended once."))
+            raise Refused(RefusalCode.ALREADY_EXTENDED, _("The handling deadline has already been extended once."))
         if local_date(now) > violation.due_date:
-            raise Refused("extension_too_late", _("The handling deadline has passed; it can no longer be "
-                                                  "extended."))
+            raise Refused(RefusalCode.EXTENSION_TOO_LATE, _("The handling deadline has passed; it can no longer "
+                                                            "be extended."))
         new_due = handling_due_date(violation.discovered_on, settings.VIOLATION_HANDLING_MAX_DAYS)
         if new_due <= violation.due_date:
-            raise Refused("extension_too_late", _("The longest handling period allowed ends no later than the "
-                                                  "current deadline."))
+            raise Refused(RefusalCode.EXTENSION_TOO_LATE, _("The longest handling period allowed ends no later "
+                                                            "than the current deadline."))
         violation.due_date_before_extension, violation.due_date = violation.due_date, new_due
         violation.extended_at, violation.extended_by, violation.extension_reason = now, actor, reason.strip()
         violation.save(update_fields=["due_date", "due_date_before_extension", "extended_at", "extended_by",
                                       "extension_reason"])
         # The sweep's flag was for the old date; the next sweep judges the new one.
-        DeadlineMark.objects.filter(violation=violation).delete()
+        ViolationMark.objects.filter(violation=violation).delete()
+        log(violation, actor, OversightAction.EXTENDED, note=violation.extension_reason,
+            due_date=[violation.due_date_before_extension.isoformat(), new_due.isoformat()])
     return violation
 
 
+@records_refusals("act", on="violation", write=write_refusal)
 def violation_act(*, violation: Violation, actor, kind: ActionKind, decided_on: dt.date,
                   decision_number: str = "", note: str = "", ends_handling: bool = False) -> ActionTaken:
     """Record a measure decided on the violation; `ends_handling` closes it as handled."""
@@ -220,13 +249,18 @@ def violation_act(*, violation: Violation, actor, kind: ActionKind, decided_on: 
         action = ActionTaken.objects.create(violation=violation, kind=kind, decided_on=decided_on,
                                             decision_number=decision_number.strip(), note=note.strip(),
                                             recorded_by=actor)
+        log(violation, actor, OversightAction.ACTION_TAKEN, note=action.note, action_taken=action.pk, kind=kind.code,
+            disciplinary=kind.disciplinary, decided_on=decided_on.isoformat(), decision_number=action.decision_number)
         if ends_handling:
             violation.status, violation.closed_at, violation.closed_by = ViolationStatus.HANDLED, now, actor
             violation.closing_note = note.strip()
             violation.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
+            log(violation, actor, OversightAction.HANDLED, note=violation.closing_note,
+                status=[ViolationStatus.OPEN, ViolationStatus.HANDLED])
     return action
 
 
+@records_refusals("dismiss", on="violation", write=write_refusal)
 def violation_dismiss(*, violation: Violation, actor, reason: str) -> Violation:
     """End the handling without a measure: the violation was not confirmed."""
     require_overseer(actor)
@@ -237,6 +271,8 @@ def violation_dismiss(*, violation: Violation, actor, reason: str) -> Violation:
         violation.status, violation.closed_at, violation.closed_by = ViolationStatus.DISMISSED, timezone.now(), actor
         violation.closing_note = reason.strip()
         violation.save(update_fields=["status", "closed_at", "closed_by", "closing_note"])
+        log(violation, actor, OversightAction.DISMISSED, note=violation.closing_note,
+            status=[ViolationStatus.OPEN, ViolationStatus.DISMISSED])
     return violation
 
 
@@ -253,6 +289,11 @@ def commendation_record(*, actor, level: CommendationLevel, reason: str, awarded
         raise ValidationError({"reason": _("Say what is being commended.")})
     require_active_choice(level, "level")
     not_in_future(awarded_on, "awarded_on")
-    return Commendation.objects.create(person=person, department=department, level=level, reason=reason.strip(),
-                                       awarded_on=awarded_on, decision_number=decision_number.strip(),
-                                       recorded_by=actor)
+    with transaction.atomic():
+        commendation = Commendation.objects.create(person=person, department=department, level=level,
+                                                   reason=reason.strip(), awarded_on=awarded_on,
+                                                   decision_number=decision_number.strip(), recorded_by=actor)
+        log(commendation, actor, OversightAction.COMMENDATION_RECORDED, note=commendation.reason, **created(
+            person=person.username if person else None, department=department.code if department else None,
+            level=level.code, awarded_on=awarded_on, decision_number=commendation.decision_number))
+    return commendation

@@ -1,21 +1,26 @@
-"""The small city every test shares (STYLE.md §9).
+"""The fixtures every test shares: the small city (tests/support/world.py), clients signed in as its people,
+cases brought to each stage through the services, a settable clock, and the oversight records.
 
-An owner department with head, deputy, specialist and clerk; a consulted department; an outsider; the
-city office, the Inspectorate and Home Affairs; two communes; a superuser admin. Two case types and a
-few authority rules, so each test starts from the same known world.
+Helpers that are not fixtures live in tests/support/, so that no test imports another test module.
 """
 
 import datetime as dt
-from dataclasses import dataclass
-from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.utils import timezone
+from rest_framework.test import APIClient
 
-from departments.models import AuthorityRule, CaseType, DecisionLevel, Department, DepartmentKind, Role, Staff
+from departments.models import AuthorityRule, CaseType, DecisionLevel
+from oversight.models import ActionKind, CommendationLevel, InspectionKind, Severity, ViolationKind, ViolationSource
+from oversight.services import commendation_record, inspection_record, violation_record
+from tests.support.api import Consults
+from tests.support.cases import Clock, Consulting, Stages
+from tests.support.oversight import staff_november, units_november
+from tests.support.world import City, build_city
 
-PASSWORD = "correct-horse-battery-9"
+
+@pytest.fixture
+def city(db) -> City:
+    return build_city()
 
 
 @pytest.fixture(autouse=True)
@@ -37,85 +42,6 @@ def celery_inline():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
-
-
-@dataclass
-class City:
-    owner: Department
-    consulted: Department
-    outsider: Department
-    city_committee: Department
-    city_office: Department
-    inspectorate: Department
-    home_affairs: Department
-    ward: Department
-    commune: Department
-    permit: CaseType
-    land: CaseType
-    permit_rule: AuthorityRule
-    land_rule: AuthorityRule
-    users: dict
-
-    def user(self, name):
-        return self.users[name]
-
-
-def make_user(username, *, department=None, role=None, superuser=False, full_name=""):
-    first, _, last = full_name.partition(" ")
-    user = get_user_model().objects.create_user(
-        username=username, password=PASSWORD, email=f"{username}@example.test",
-        first_name=first, last_name=last, is_superuser=superuser, is_staff=superuser,
-    )
-    if department is not None:
-        Staff.objects.create(user=user, department=department, role=role)
-    return user
-
-
-def make_department(code, name, kind=DepartmentKind.DEPARTMENT, **extra):
-    return Department.objects.create(code=code, name=name, kind=kind, **extra)
-
-
-@pytest.fixture
-def city(db):
-    committee = make_department("ubnd", "UBND thành phố", DepartmentKind.CITY_COMMITTEE)
-    office = make_department("vp", "Văn phòng UBND thành phố", DepartmentKind.CITY_OFFICE, parent=committee,
-                             national_id="VP")
-    owner = make_department("sxd", "Sở Xây dựng", parent=committee, national_id="SXD")
-    consulted = make_department("snnmt", "Sở Nông nghiệp và Môi trường", parent=committee)
-    outsider = make_department("stc", "Sở Tài chính", parent=committee)
-    inspectorate = make_department("ttr", "Thanh tra thành phố", DepartmentKind.INSPECTORATE, parent=committee)
-    home_affairs = make_department("snv", "Sở Nội vụ", DepartmentKind.HOME_AFFAIRS, parent=committee)
-    ward = make_department("p-le-chan", "Phường Lê Chân", DepartmentKind.COMMUNE, parent=committee)
-    commune = make_department("x-an-duong", "Xã An Dương", DepartmentKind.COMMUNE, parent=committee)
-
-    permit = CaseType.objects.create(code="building-permit", name="Cấp giấy phép xây dựng", processing_days=15,
-                                     consultation_days=5)
-    land = CaseType.objects.create(code="land-allocation", name="Giao đất, cho thuê đất", processing_days=20)
-    permit_rule = AuthorityRule.objects.create(case_type=permit, owner=owner,
-                                               legal_basis="Luật Xây dựng 2014, Điều 103")
-    land_rule = AuthorityRule.objects.create(case_type=land, owner=consulted,
-                                             decision_level=DecisionLevel.CITY_COMMITTEE,
-                                             legal_basis="Luật Đất đai 2024, Điều 123")
-    land_rule.required_consultees.set([owner, outsider])
-
-    users = {
-        "head": make_user("head", department=owner, role=Role.HEAD, full_name="Trần Văn Hùng"),
-        "deputy": make_user("deputy", department=owner, role=Role.DEPUTY, full_name="Lê Thị Hoa"),
-        "specialist": make_user("specialist", department=owner, role=Role.SPECIALIST, full_name="Phạm Minh Tuấn"),
-        "clerk": make_user("clerk", department=owner, role=Role.CLERK, full_name="Nguyễn Thị Lan"),
-        "consulted_head": make_user("consulted_head", department=consulted, role=Role.HEAD),
-        "consulted_specialist": make_user("consulted_specialist", department=consulted, role=Role.SPECIALIST),
-        "outsider_head": make_user("outsider_head", department=outsider, role=Role.HEAD),
-        "outsider_specialist": make_user("outsider_specialist", department=outsider, role=Role.SPECIALIST),
-        "city_office": make_user("city_office", department=office, role=Role.CITY_OFFICE),
-        "inspector": make_user("inspector", department=inspectorate, role=Role.INSPECTOR),
-        "home_affairs": make_user("home_affairs", department=home_affairs, role=Role.HOME_AFFAIRS),
-        "admin": make_user("admin", superuser=True),
-        "nobody": make_user("nobody"),
-    }
-    return City(owner=owner, consulted=consulted, outsider=outsider, city_committee=committee, city_office=office,
-                inspectorate=inspectorate, home_affairs=home_affairs, ward=ward, commune=commune, permit=permit,
-                land=land, permit_rule=permit_rule, land_rule=land_rule, users=users)
 
 
 @pytest.fixture
@@ -146,9 +72,120 @@ def log_case(city):
     return log
 
 
-def local_datetime(year, month, day, hour=9, minute=0):
-    return timezone.make_aware(dt.datetime(year, month, day, hour, minute))
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
 
 
-def money(value) -> Decimal:
-    return Decimal(value)
+@pytest.fixture
+def city_level_type(city):
+    """A matter the owner department prepares but the City Committee decides."""
+    kind = CaseType.objects.create(code="urban-plan", name="Điều chỉnh quy hoạch chi tiết 1/500", processing_days=10)
+    AuthorityRule.objects.create(case_type=kind, owner=city.owner, decision_level=DecisionLevel.CITY_COMMITTEE,
+                                 legal_basis="Luật Quy hoạch đô thị 2009, Điều 44")
+    return kind
+
+
+@pytest.fixture
+def unruled_type(db):
+    return CaseType.objects.create(code="petition", name="Đơn kiến nghị", processing_days=10)
+
+
+@pytest.fixture
+def stages(city, log_case, city_level_type, unruled_type):
+    return Stages(city, log_case, city_level_type, unruled_type)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def appraisal_type(city):
+    """A city-level matter of the owner whose rule requires the consulted department's opinion in 3 working
+    days (the type's own 4 days are the fallback); the outsider department is not a required consultee."""
+    kind = CaseType.objects.create(code="project-appraisal", name="Thẩm định báo cáo nghiên cứu khả thi dự án",
+                                   processing_days=15, consultation_days=4)
+    rule = AuthorityRule.objects.create(case_type=kind, owner=city.owner, decision_level=DecisionLevel.CITY_COMMITTEE,
+                                        consultation_days=3, legal_basis="Luật Xây dựng 2014, Điều 57")
+    rule.required_consultees.set([city.consulted])
+    return kind
+
+
+# The handler who answers for each unit in the shared city.
+
+
+@pytest.fixture
+def consulting(city, stages, appraisal_type):
+    return Consulting(city, stages, appraisal_type)
+
+
+@pytest.fixture
+def api(city):
+    """`api("clerk")` is a client signed in as that user; `api()` is anonymous."""
+
+    def client_for(username=None):
+        client = APIClient()
+        if username:
+            client.force_login(city.user(username))
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def staff_city(city, request):
+    """The staff report's hand-counted November (tests/oversight/worlds.py)."""
+    fixture = request.getfixturevalue
+    return staff_november(city, fixture("stages"), fixture("consulting"), fixture("clock"))
+
+
+@pytest.fixture
+def november(city, log_case, request):
+    """The department report's hand-counted November (tests/oversight/worlds.py)."""
+    return units_november(city, log_case, request.getfixturevalue("clock"))
+
+
+@pytest.fixture
+def choices(db):
+    """The seeded lists, by code (migration 0002_choices)."""
+
+    class Choices:
+        kind = ViolationKind.objects.get(code="harassment")
+        delay = ViolationKind.objects.get(code="unjustified-delay")
+        less_serious = Severity.objects.get(code="less-serious")
+        serious = Severity.objects.get(code="serious")
+        review_meeting = ActionKind.objects.get(code="review-meeting")
+        reprimand = ActionKind.objects.get(code="reprimand")
+        unit_certificate = CommendationLevel.objects.get(code="unit-certificate")
+
+    return Choices
+
+
+@pytest.fixture
+def inspection(city):
+    return inspection_record(actor=city.user("inspector"), department=city.owner, kind=InspectionKind.SURPRISE,
+                             inspected_on=dt.date(2026, 11, 2), team=[city.user("inspector")],
+                             findings="Bộ phận một cửa yêu cầu thêm giấy tờ không có trong danh mục.")
+
+
+@pytest.fixture
+def violation(city, choices, inspection):
+    return violation_record(actor=city.user("inspector"), person=city.user("specialist"),
+                            discovered_on=dt.date(2026, 11, 2), source=ViolationSource.SURPRISE_INSPECTION,
+                            inspection=inspection, kind=choices.kind, severity=choices.less_serious,
+                            description="Yêu cầu bản sao công chứng sổ hộ khẩu.")
+
+
+@pytest.fixture
+def commendation(city, choices):
+    return commendation_record(actor=city.user("home_affairs"), person=city.user("deputy"),
+                               level=choices.unit_certificate, reason="Giải quyết dứt điểm hồ sơ tồn đọng.",
+                               awarded_on=dt.date(2026, 11, 20))
+
+
+@pytest.fixture
+def consults(city, log_case):
+    return Consults(city, log_case)

@@ -34,8 +34,8 @@ from cases.models import (
     DeadlineFlag,
     DeadlineMark,
     EventAction,
+    NoticeKind,
     Notification,
-    NotificationKind,
     Return,
     Status,
 )
@@ -69,7 +69,7 @@ def test_intake_logs_one_case_per_input_through_the_service(bench_city):
     result = run_intake(bench_city, case_inputs(bench_city, 25, seed=7))
 
     assert result.cases == 25
-    assert sum(result.by_status.values()) == Case.objects.filter(created_by=bench_city.clerk).count() == 25
+    assert sum(result.by_status.values()) == Case.unscoped.filter(created_by=bench_city.clerk).count() == 25
     assert result.by_status[Status.ROUTED] > 0
     # case_create writes the creation event and the routing (or triage) event.
     assert result.events == 50
@@ -95,17 +95,17 @@ def test_deadline_data_set_holds_exactly_the_backlog_it_promises(deadline_city):
         "cases_newly_overdue": 60, "cases_newly_due_soon": 6, "consultations_newly_deemed": 1,
         "consultations_newly_overdue": 6, "consultations_newly_due_soon": 1,
     }
-    assert Case.objects.count() == 3000 and Consultation.objects.count() == 600
+    assert Case.unscoped.count() == 3000 and Consultation.unscoped.count() == 600
     # What an earlier sweep flagged is marked, for the due date the item still has, before the build.
     marks = DeadlineMark.objects.all()
     assert marks.count() == deadline_city.counts["marks"]
     assert marks.filter(case__isnull=False).exists() and marks.filter(consultation__isnull=False).exists()
     assert {mark.flag for mark in marks} == {DeadlineFlag.OVERDUE, DeadlineFlag.DUE_SOON}
     assert not marks.filter(flagged_at__gte=deadline_city.generated_at).exists()
-    flagged = Case.objects.filter(deadline_mark__isnull=False).select_related("deadline_mark").first()
+    flagged = Case.unscoped.filter(deadline_mark__isnull=False).select_related("deadline_mark").first()
     assert flagged.deadline_mark.due_date == flagged.due_date
     # Work an earlier sweep flagged has its notices already: the sweep must not send them again.
-    assert Notification.objects.filter(kind=NotificationKind.OVERDUE).exists()
+    assert Notification.objects.filter(kind=NoticeKind.OVERDUE).exists()
 
 
 def test_deadline_reset_returns_the_data_set_to_its_backlog(deadline_city):
@@ -191,7 +191,7 @@ def test_naive_job_sweep_and_floor_leave_the_same_marks_and_notices(db):
 def test_naive_job_updates_a_mark_of_the_other_kind_in_place(deadline_city):
     mark = DeadlineMark.objects.filter(case__isnull=False, flag=DeadlineFlag.DUE_SOON).first()
     moved = mark.due_date - dt.timedelta(days=30)
-    Case.objects.filter(pk=mark.case_id).update(due_date=moved)
+    Case.unscoped.filter(pk=mark.case_id).update(due_date=moved)
 
     naive_sweep()
 
@@ -235,7 +235,7 @@ def test_staff_data_set_has_the_people_and_rows_the_report_reads(staff_city):
     roles = Counter(Staff.objects.filter(department__code__startswith="bench-st-").values_list("role", flat=True))
     # Three departments (head, two deputies, five specialists, a clerk), four communes (head, deputy, two, clerk).
     assert roles == {Role.HEAD: 7, Role.DEPUTY: 10, Role.SPECIALIST: 23, Role.CLERK: 7, Role.HOME_AFFAIRS: 1}
-    resolved = Case.objects.filter(status=Status.RESOLVED)
+    resolved = Case.unscoped.filter(status=Status.RESOLVED)
     assert resolved.count() > 3000
     assert not resolved.filter(working_days_taken__isnull=True).exists()
     assert Return.objects.filter(late=True).exists() and Return.objects.filter(late=False).exists()
@@ -243,7 +243,7 @@ def test_staff_data_set_has_the_people_and_rows_the_report_reads(staff_city):
     assert refusals.filter(payload__code="within_own_authority").exists()
     assert refusals.exclude(payload__code="within_own_authority").exists()
     assert not refusals.filter(actor__isnull=True).exists()
-    late_answers = Consultation.objects.filter(answered_late=True)
+    late_answers = Consultation.unscoped.filter(answered_late=True)
     assert late_answers.exists() and not late_answers.filter(answered_by__isnull=True).exists()
     # The generator's account of late answers is the rows' own: answered on a day after the due date.
     for answered_at, due in late_answers.values_list("answered_at", "due_date")[:50]:

@@ -7,27 +7,17 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from cases import services
+from cases import policy, services
 from cases.api.filters import DisputeFilter
 from cases.api.serializers import DisputeSerializer, DisputeSettleSerializer, RefusalSerializer
-from cases.models import RuleDispute
-from cases.selectors import staff_of
-from cityops.api import AUTHENTICATION_CLASSES
-
-
-def disputes_visible_to(user):
-    disputes = RuleDispute.objects.select_related("case", "department", "filed_by", "settled_by")
-    if user.is_superuser:
-        return disputes
-    staff = staff_of(user)
-    return disputes.filter(department_id=staff.department_id) if staff else disputes.none()
+from core.api import AUTHENTICATION_CLASSES
 
 
 class SettledByAdmins(BasePermission):
     message = _("Only administrators settle rule disputes.")
 
     def has_permission(self, request, view):
-        return view.action != "settle" or request.user.is_superuser
+        return view.action != "settle" or policy.is_admin(request.user)
 
 
 class DisputeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -37,7 +27,8 @@ class DisputeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = DisputeFilter
 
     def get_queryset(self):
-        return disputes_visible_to(self.request.user).order_by("-filed_at", "-id")
+        return (policy.disputes_visible_to(self.request.user)
+                .select_related("case", "department", "filed_by", "settled_by").order_by("-filed_at", "-id"))
 
     @extend_schema(request=DisputeSettleSerializer, responses={200: DisputeSerializer, 409: RefusalSerializer})
     @action(detail=True, methods=["post"], filter_backends=[])

@@ -2,11 +2,10 @@
 and disputes."""
 
 import django_filters
-from django.db.models import Q
 from django.http import QueryDict
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cases.measures import consultations_overdue
 from cases.models import (
     Case,
     Consultation,
@@ -17,7 +16,7 @@ from cases.models import (
     Status,
     Submission,
 )
-from departments.workdays import local_date
+from core.clock import today
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -51,8 +50,7 @@ class ConsultationFilter(django_filters.FilterSet):
         fields = ["department", "status", "overdue", "case", "required"]
 
     def filter_overdue(self, consultations, name, value):
-        # The same test as Consultation.is_overdue: still open after the end of its due day, local time.
-        late = Q(status=ConsultationStatus.OPEN, due_date__lt=local_date(timezone.now()))
+        late = consultations_overdue(today())
         return consultations.filter(late) if value else consultations.exclude(late)
 
 

@@ -1,14 +1,12 @@
 """How a case reads in the API, and what each case action takes as input."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases.deadlines import working_days_late
+from cases.measures import working_days_late
 from cases.models import (
     Attachment,
     Case,
@@ -16,8 +14,6 @@ from cases.models import (
     Consultation,
     ConsultationStatus,
     DisputeStatus,
-    Outcome,
-    Position,
     Reconciliation,
     Return,
     RuleDispute,
@@ -26,11 +22,10 @@ from cases.models import (
     Submission,
 )
 from cases.services import routing_decision
+from core.forms import MAX_NOTE_LENGTH
+from core.refusals import RefusalCode
 from departments.api.fields import ReceivedAtField, code_field, locality_field
 from departments.models import CaseType, Department
-
-# Long enough for a reasoned note or a list of missing documents; a bound keeps a runaway client out.
-MAX_NOTE_LENGTH = 10_000
 
 STATUS_HELP = "A case status code: " + ", ".join(Status.values) + "; empty when not applicable."
 
@@ -193,138 +188,6 @@ class CaseCreateSerializer(serializers.Serializer):
     key_task = serializers.BooleanField(default=False)
 
 
-class CaseActionSerializer(serializers.Serializer):
-    """What every case action takes: the case version the client saw, if it wants a stale view refused."""
-
-    version = serializers.IntegerField(
-        source="expected_version", required=False, min_value=1, max_value=2**31 - 1,
-        help_text="The case's `version` as the client last saw it; if the case changed since, 409 case_changed.")
-
-
-def note_field(**kwargs) -> serializers.CharField:
-    return serializers.CharField(max_length=MAX_NOTE_LENGTH, **kwargs)
-
-
-def optional_note_field() -> serializers.CharField:
-    return note_field(required=False, allow_blank=True, default="")
-
-
-class CaseRouteSerializer(CaseActionSerializer):
-    """`route {to}`: the clerk names the owner of a case waiting in triage."""
-
-    to = code_field(Department.objects.all())
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-
-
-class AssignSerializer(CaseActionSerializer):
-    assignee = serializers.SlugRelatedField(slug_field="username",
-                                            queryset=get_user_model().objects.filter(is_active=True))
-
-
-class ProposeSerializer(CaseActionSerializer):
-    note = note_field()
-
-
-class ResolveSerializer(CaseActionSerializer):
-    note = note_field()
-
-
-class ReturnInputSerializer(CaseActionSerializer):
-    reason = note_field()
-
-
-class DisputeInputSerializer(CaseActionSerializer):
-    reason = note_field(help_text="Why the unit believes the rule giving it this case is wrong.")
-
-
-class TransferSerializer(CaseActionSerializer):
-    to = code_field(Department.objects.all())
-    reason = note_field()
-
-
-class SubmitSerializer(CaseActionSerializer):
-    summary = note_field()
-
-
-class DecideSerializer(CaseActionSerializer):
-    outcome = serializers.ChoiceField(choices=Outcome.choices)
-    note = optional_note_field()
-
-
-class RequestSupplementSerializer(CaseActionSerializer):
-    items = note_field(help_text="Everything the applicant must still provide: the law allows one request.")
-
-
-class CompleteSupplementSerializer(CaseActionSerializer):
-    note = optional_note_field()
-
-
-# Ids are 64-bit; a larger number is a client's mistake that SQLite would otherwise fail on.
-MAX_ID = 2**63 - 1
-# More units than a city has departments is a client's mistake; the bound keeps the look-up one small query.
-MAX_CONSULTED_UNITS = 50
-
-
-class ConsultSerializer(CaseActionSerializer):
-    """`consult {departments, question, justification}`: ask other units for their opinion."""
-
-    departments = serializers.ListField(
-        child=serializers.SlugField(max_length=32), allow_empty=False, max_length=MAX_CONSULTED_UNITS,
-        help_text="Codes of the units to consult; any unit the rule does not require needs a justification.")
-    question = note_field(help_text="What the owner asks the consulted units.")
-    justification = note_field(required=False, allow_blank=True, default="",
-                               help_text="Why units the rule does not require are consulted.")
-
-    def validate_departments(self, codes: list[str]) -> list[Department]:
-        if len(set(codes)) != len(codes):
-            raise serializers.ValidationError(_("Name each department once."))
-        units = {unit.code: unit for unit in Department.objects.filter(code__in=codes, active=True)}
-        unknown = [code for code in codes if code not in units]
-        if unknown:
-            raise serializers.ValidationError(_("No active department has the code: %(codes)s.")
-                                              % {"codes": ", ".join(unknown)})
-        return [units[code] for code in codes]
-
-
-class ReconcileSerializer(CaseActionSerializer):
-    """`reconcile {consultation, note}`: how the owner's head settled a disagreement (ids of this case only)."""
-
-    consultation = serializers.IntegerField(min_value=1, max_value=MAX_ID,
-                                            help_text="Id of the consultation whose disagreement was settled.")
-    note = note_field(help_text="How the disagreement was settled.")
-    settled_on = serializers.DateField(required=False, allow_null=True, default=None,
-                                       help_text="When it was settled; today if left out. Never in the future.")
-    attachment = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
-                                          max_value=MAX_ID, help_text="Id of one of this case's attachments.")
-
-    def validate_consultation(self, pk: int):
-        # Only the case's own: an id of another case reads as unknown, never as a hint that it exists.
-        consultation = self.context["case"].consultations.filter(pk=pk).first()
-        if consultation is None:
-            raise serializers.ValidationError(_("This case has no consultation with this id."))
-        return consultation
-
-    def validate_attachment(self, pk: int | None):
-        if pk is None:
-            return None
-        attachment = self.context["case"].attachments.filter(pk=pk).first()
-        if attachment is None:
-            raise serializers.ValidationError(_("This case has no attachment with this id."))
-        return attachment
-
-
-class RespondSerializer(serializers.Serializer):
-    position = serializers.ChoiceField(choices=Position.choices)
-    comment = note_field(required=False, allow_blank=True, default="",
-                         help_text="Required unless the position is agree.")
-
-
-class ConsultationAssignSerializer(serializers.Serializer):
-    assignee = serializers.SlugRelatedField(slug_field="username",
-                                            queryset=get_user_model().objects.filter(is_active=True),
-                                            help_text="A handler of the consulted unit.")
-
-
 class SubmissionQueueSerializer(serializers.ModelSerializer):
     """A row of the city office's queue: the matter, who sent it up and how it was decided."""
 
@@ -364,17 +227,17 @@ SETTLEMENTS = (DisputeStatus.RULE_CHANGED, DisputeStatus.DISMISSED)
 class DisputeSettleSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTLEMENTS],
                                      help_text="rule_changed (after editing the rule) or dismissed.")
-    note = note_field()
+    note = serializers.CharField(max_length=MAX_NOTE_LENGTH)
 
 
 class RefusalSerializer(serializers.Serializer):
     """The 409 answer: the directive's rule code and a sentence for the person who tried (DESIGN.md §5)."""
 
-    code = serializers.CharField(help_text="not_owner, invalid_transition, within_own_authority, …")
+    code = serializers.ChoiceField(choices=RefusalCode.choices, help_text="The rule the move would break.")
     detail = serializers.CharField()
 
 
-# --- The overdue desk over HTTP (issue 5) ----------------------------------------------------------------
+# --- The overdue desk over HTTP ----------------------------------------------------------------------------
 # Each item is judged against one window and one calendar, which `OverdueView` passes in the context so
 # that a list of 500 costs no query per item.
 
@@ -441,19 +304,3 @@ class OverdueQuerySerializer(serializers.Serializer):
     department = serializers.SlugRelatedField(
         slug_field="code", queryset=Department.objects.all(), required=False,
         help_text="The unit's code; default the signed-in user's own unit. Another unit needs a city-wide role.")
-
-
-# --- The deadline's one extension and the key-task flag (issue 5) ----------------------------------------
-
-
-class ExtendSerializer(CaseActionSerializer):
-    """`extend {due_date, reason}`: the one move of the deadline, with the reason the applicant is told."""
-
-    due_date = serializers.DateField(help_text="The new due date: after the current one, and a working day.")
-    reason = note_field(help_text="Why the work needs more time; a citizen's apology letter states it.")
-
-
-class KeyTaskSerializer(CaseActionSerializer):
-    """`key-task {key_task}`: mark (true) or unmark (false) the case as a key task."""
-
-    key_task = serializers.BooleanField(help_text="true: a key task, listed first everywhere; false: no longer.")

@@ -4,18 +4,17 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
+from cases import policy
 from cases.api.filters import SubmissionFilter
 from cases.api.serializers import SubmissionQueueSerializer
-from cases.models import Submission
-from cases.services import may_record_decisions
-from cityops.api import AUTHENTICATION_CLASSES
+from core.api import AUTHENTICATION_CLASSES
 
 
 class RecordsDecisions(BasePermission):
     message = _("Only the city office sees the City Committee's queue.")
 
     def has_permission(self, request, view):
-        return may_record_decisions(request.user)
+        return policy.may_record_decisions(request.user)
 
 
 class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -27,6 +26,6 @@ class SubmissionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = SubmissionFilter
 
     def get_queryset(self):
-        # Those allowed here see the whole city (selectors.sees_whole_city), so no case is hidden from them.
-        return (Submission.objects.select_related("case", "department", "submitted_by", "decided_by")
+        return (policy.submissions_visible_to(self.request.user)
+                .select_related("case", "department", "submitted_by", "decided_by")
                 .order_by("-case__key_task", "submitted_at", "id"))

@@ -1,98 +1,135 @@
-"""Cases over HTTP. Reads start from `cases_visible_to`; every change is one call to a service.
+"""Cases over HTTP. Reads start from the access policy; every change is one call to a service.
 
-A case action is one `@action` that names its input serializer and its service (see `_act`); the
-service decides the directive's rules and raises `Refused`, which the API answers with 409.
+Each case action of the registry (`cases.actions`) is one endpoint `cases/{reference}/{action}/`, made from
+its entry: the input is the entry's serializer, the move its service, the documentation its summary and
+refusal codes. A refusal answers 409 with its code.
 """
 
-from django.db.models import Prefetch, prefetch_related_objects
+from __future__ import annotations
+
+from django.db.models import prefetch_related_objects
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import action as drf_action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from cases import services
+from cases import policy, services
+from cases.actions import CASE_ACTIONS, CONSULTATION_ACTIONS, Action
 from cases.api import serializers
-from cases.api.attachments import AttachmentActions
-from cases.api.filters import CaseFilter
-from cases.models import Attachment, CaseEvent, Consultation, Return, Submission
-from cases.selectors import cases_visible_to, is_clerk, with_list_relations
-from cityops.api import AUTHENTICATION_CLASSES
-
-
-def events_with_names():
-    return Prefetch("events", queryset=CaseEvent.objects.select_related("actor", "from_department", "to_department"))
-
-
-def detail_relations() -> list:
-    """Everything the case detail lists, each in one query whatever the number of rows."""
-    return [
-        events_with_names(),
-        Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
-        Prefetch("returns", queryset=Return.objects.select_related("department", "returned_by",
-                                                                   "competent_department")),
-        Prefetch("submissions", queryset=Submission.objects.select_related("submitted_by", "decided_by")),
-        Prefetch("consultations", queryset=Consultation.objects.select_related(
-            "department", "requested_by", "assignee", "answered_by", "reconciliation__recorded_by")),
-    ]
-
-
-def case_action(form_class, *, url_path=None, url_name=None, responses=None, **action_kwargs):
-    """A POST on `cases/{reference}/{action}/` taking `form_class`, answered with the case detail."""
-    responses = responses or {200: serializers.CaseDetailSerializer}
-
-    def decorate(method):
-        method = action(detail=True, methods=["post"], url_path=url_path, url_name=url_name, **action_kwargs)(method)
-        return extend_schema(request=form_class, responses={**responses, 409: serializers.RefusalSerializer})(method)
-
-    return decorate
+from cases.api.filters import CaseFilter, ConsultationFilter
+from cases.models import Case
+from core.api import AUTHENTICATION_CLASSES
+from core.files import file_response
 
 
 class IntakeDeskOnly(BasePermission):
-    """Logging and routing from triage are the intake desk's (and admins') work (DESIGN.md §5)."""
+    """Logging a case is the intake desk's (and admins') work (DESIGN.md §5)."""
 
     message = _("Only the intake desk may do this.")
-    clerk_actions = frozenset({"create", "route"})
 
     def has_permission(self, request, view):
-        return view.action not in self.clerk_actions or is_clerk(request.user)
+        return view.action != "create" or policy.is_clerk(request.user)
 
 
-class CaseViewSet(AttachmentActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+def _responses(spec: Action) -> dict:
+    answers = {
+        "case": {200: serializers.CaseDetailSerializer},
+        "consultations": {201: serializers.ConsultationSerializer(many=True)},
+        "dispute": {201: serializers.DisputeSerializer},
+        "attachment": {201: serializers.AttachmentSerializer},
+        "consultation": {200: serializers.ConsultationSerializer},
+    }[spec.answer]
+    return {**answers, 409: serializers.RefusalSerializer}
+
+
+def api_action(spec: Action):
+    """The endpoint of one registry entry: find the record the user may act on (404 otherwise), read the
+    entry's input, call its service, answer as the entry says."""
+
+    def act(self, request, **kwargs):
+        record = self.get_object()
+        if request.method == "GET":
+            return self.read_action(spec, record)
+        spec.precheck(request.user, record)
+        form = spec.serializer_class(data=request.data, context={"record": record, "request": request})
+        form.is_valid(raise_exception=True)
+        result = spec.service(**{spec.subject: record}, actor=request.user, **form.validated_data)
+        return self.answer(spec, record, result)
+
+    act.__name__ = spec.method_name
+    act.__doc__ = spec.api_description()
+    options = {"parser_classes": [MultiPartParser]} if spec.answer == "attachment" else {}
+    if spec.answer == "consultations":
+        # The answer is the few consultations just opened, as a plain list, not a page of them.
+        options["pagination_class"] = None
+    # The schema is added after `action`, which replaces the function's initkwargs where it is kept.
+    endpoint = drf_action(detail=True, methods=list(spec.api_methods), url_path=spec.slug, url_name=spec.slug,
+                          filter_backends=[], **options)(act)
+    request_body = ({"multipart/form-data": spec.serializer_class} if spec.answer == "attachment"
+                    else spec.serializer_class)
+    endpoint = extend_schema(methods=["POST"], request=request_body, responses=_responses(spec),
+                             description=spec.api_description())(endpoint)
+    if "get" in spec.api_methods:
+        endpoint = extend_schema(methods=["GET"], responses=serializers.AttachmentSerializer(many=True))(endpoint)
+    return endpoint
+
+
+class ActionViewSet(viewsets.GenericViewSet):
+    authentication_classes = AUTHENTICATION_CLASSES
+
+    @classmethod
+    def with_actions(cls, actions: dict[str, Action]):
+        """Add an endpoint per registry entry, before the router reads the viewset's actions."""
+        for spec in actions.values():
+            setattr(cls, spec.method_name, api_action(spec))
+        return cls
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSet):
     """Cases the signed-in user may see (any other answers 404); every action also takes the optional
     `version` the client last saw, and a stale one is refused with case_changed."""
 
-    authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [IsAuthenticated, IntakeDeskOnly]
     filterset_class = CaseFilter
     lookup_field = "reference"
     lookup_value_regex = r"[^/]+"
 
     def get_queryset(self):
-        cases = with_list_relations(cases_visible_to(self.request.user)).key_tasks_first()
         if self.action == "retrieve":
-            cases = cases.prefetch_related(*detail_relations())
-        return cases
+            return policy.case_details(self.request.user)
+        return policy.with_list_relations(policy.cases_visible_to(self.request.user)).key_tasks_first()
 
     def get_serializer_class(self):
         return serializers.CaseSerializer if self.action == "list" else serializers.CaseDetailSerializer
 
     def _detail(self, case):
         """The case as `cases/{reference}/` shows it, after a service has changed it."""
-        prefetch_related_objects([case], "case_type", "locality", "owner", "assignee", *detail_relations())
+        prefetch_related_objects([case], *policy.LIST_RELATIONS, "extended_by", *policy.detail_relations())
         return serializers.CaseDetailSerializer(case, context=self.get_serializer_context()).data
 
-    def _run(self, request, form_class, service):
-        """Find the case the user may see (404 otherwise), read the input, call the service."""
-        case = self.get_object()
-        # The case lets a form resolve ids (a consultation, an attachment) among the case's own.
-        form = form_class(data=request.data, context={"case": case})
-        form.is_valid(raise_exception=True)
-        return service(case=case, actor=request.user, **form.validated_data)
+    def answer(self, spec: Action, case, result):
+        context = self.get_serializer_context()
+        if spec.answer == "consultations":
+            return Response(serializers.ConsultationSerializer(result, many=True).data, status=status.HTTP_201_CREATED)
+        if spec.answer == "dispute":
+            return Response(serializers.DisputeSerializer(result).data, status=status.HTTP_201_CREATED)
+        if spec.answer == "attachment":
+            return Response(serializers.AttachmentSerializer(result, context=context).data,
+                            status=status.HTTP_201_CREATED)
+        # A move that made another record (a reconciliation) answers with the case as it is now.
+        return Response(self._detail(result if isinstance(result, Case) else self.get_object()))
 
-    def _act(self, request, form_class, service):
-        return Response(self._detail(self._run(request, form_class, service)))
+    def read_action(self, spec: Action, case):
+        """GET of an action's address: the case's files."""
+        attachments = case.attachments.select_related("uploaded_by")
+        page = self.paginate_queryset(attachments)
+        serializer = serializers.AttachmentSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
 
     @extend_schema(request=serializers.CaseCreateSerializer, responses={201: serializers.CaseDetailSerializer})
     def create(self, request):
@@ -101,114 +138,37 @@ class CaseViewSet(AttachmentActions, mixins.ListModelMixin, mixins.RetrieveModel
         case = services.case_create(actor=request.user, **form.validated_data)
         return Response(self._detail(case), status=status.HTTP_201_CREATED)
 
-    @case_action(serializers.CaseRouteSerializer)
-    def route(self, request, reference=None):
-        """The intake desk routes a case waiting in triage to its owner. Refusals: invalid_transition,
-        target_not_competent.
-        """
-        return self._act(request, serializers.CaseRouteSerializer, services.case_route)
+    @extend_schema(parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @drf_action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>[0-9]+)/download",
+                url_name="attachment-download", filter_backends=[])
+    def download(self, request, reference=None, attachment_id=None):
+        """The file itself, as an attachment under its original name, to whoever sees the case."""
+        attachment = get_object_or_404(self.get_object().attachments, pk=attachment_id)
+        return file_response(attachment)
 
-    @case_action(serializers.CaseActionSerializer)
-    def accept(self, request, reference=None):
-        """A handler of the owner department takes the case on and becomes its assignee. Refusals: not_owner,
-        invalid_transition.
-        """
-        return self._act(request, serializers.CaseActionSerializer, services.case_accept)
 
-    @case_action(serializers.AssignSerializer)
-    def assign(self, request, reference=None):
-        """The owner's head or deputy names the one responsible handler. Refusals: not_owner, invalid_transition."""
-        return self._act(request, serializers.AssignSerializer, services.case_assign)
+CaseViewSet.with_actions(CASE_ACTIONS)
 
-    @case_action(serializers.ProposeSerializer)
-    def propose(self, request, reference=None):
-        """A handler proposes how to settle the case. Refusals: not_owner, invalid_transition."""
-        return self._act(request, serializers.ProposeSerializer, services.case_propose)
 
-    # `return` is a Python keyword: the method has another name, the URL keeps the contract's.
-    @case_action(serializers.ReturnInputSerializer, url_path="return", url_name="return")
-    def return_case(self, request, reference=None):
-        """Return a case the rules do not give the owner; the answer names the competent unit. Refusals: not_owner,
-        invalid_transition, within_own_authority.
-        """
-        return self._act(request, serializers.ReturnInputSerializer, services.case_return)
+class ConsultationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSet):
+    """Consultations the signed-in user may see (any other answers 404), soonest due first; a move on one is
+    open only to the unit it is addressed to (404 for anyone else, whoever sees its case)."""
 
-    @case_action(serializers.TransferSerializer)
-    def transfer(self, request, reference=None):
-        """The owner's head or deputy passes the case to the unit the rules name today. Refusals: not_owner,
-        invalid_transition, within_own_authority, target_not_competent.
-        """
-        return self._act(request, serializers.TransferSerializer, services.case_transfer)
+    permission_classes = [IsAuthenticated]
+    serializer_class = serializers.ConsultationSerializer
+    filterset_class = ConsultationFilter
 
-    @case_action(serializers.SubmitSerializer)
-    def submit(self, request, reference=None):
-        """The owner's head or deputy sends a city-level matter to the City Committee. Refusals: not_owner,
-        invalid_transition, within_own_authority.
-        """
-        return self._act(request, serializers.SubmitSerializer, services.case_submit)
+    def get_queryset(self):
+        user = self.request.user
+        consultations = (policy.consultations_addressed_to(user) if self.action in CONSULTATION_ACTIONS
+                         else policy.consultations_visible_to(user))
+        return (consultations.select_related("case", "department", "requested_by", "assignee", "answered_by")
+                .order_by("-case__key_task", "due_date", "id"))
 
-    @case_action(serializers.DecideSerializer)
-    def decide(self, request, reference=None):
-        """The city office records the City Committee's decision. Refusals: invalid_transition."""
-        return self._act(request, serializers.DecideSerializer, services.case_decide)
+    def answer(self, spec: Action, consultation, result):
+        # Read back as the list shows it, with its names in the same few queries.
+        return Response(self.get_serializer(self.get_queryset().get(pk=consultation.pk)).data)
 
-    @case_action(serializers.ResolveSerializer)
-    def resolve(self, request, reference=None):
-        """The owner's head or deputy settles a department-level matter. Refusals: not_owner, invalid_transition."""
-        return self._act(request, serializers.ResolveSerializer, services.case_resolve)
 
-    @case_action(serializers.RequestSupplementSerializer, url_path="request-supplement")
-    def request_supplement(self, request, reference=None):
-        """Ask the applicant, once and in time, for everything missing. Refusals: not_owner, invalid_transition,
-        supplement_already_requested, supplement_too_late.
-        """
-        return self._act(request, serializers.RequestSupplementSerializer, services.case_request_supplement)
-
-    @case_action(serializers.CompleteSupplementSerializer, url_path="complete-supplement")
-    def complete_supplement(self, request, reference=None):
-        """The dossier is complete; the clock restarts. Refusals: not_owner, invalid_transition."""
-        return self._act(request, serializers.CompleteSupplementSerializer, services.case_complete_supplement)
-
-    @case_action(serializers.ExtendSerializer)
-    def extend(self, request, reference=None):
-        """The owner's head or deputy moves the due date once, at least one working day before it falls; a citizen's
-        dossier then has its apology letter. Refusals: not_owner, invalid_transition, already_extended,
-        extension_too_late.
-        """
-        return self._act(request, serializers.ExtendSerializer, services.case_extend)
-
-    @case_action(serializers.KeyTaskSerializer, url_path="key-task")
-    def key_task(self, request, reference=None):
-        """The owner's head or deputy, or the city office, marks or unmarks a key task, which lists show first.
-        Refusals: invalid_transition (a resolved case).
-        """
-        return self._act(request, serializers.KeyTaskSerializer, services.case_set_key_task)
-
-    @case_action(serializers.DisputeInputSerializer, responses={201: serializers.DisputeSerializer})
-    def dispute(self, request, reference=None):
-        """File a rule dispute instead of returning own-authority work; answers 201 with the dispute. Refusals:
-        not_owner, invalid_transition, dispute_already_open.
-        """
-        dispute = self._run(request, serializers.DisputeInputSerializer, services.case_dispute)
-        return Response(serializers.DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
-
-    # Not paginated: the answer is the few consultations just opened, as a plain list.
-    @case_action(serializers.ConsultSerializer, responses={201: serializers.ConsultationSerializer(many=True)},
-                 pagination_class=None)
-    def consult(self, request, reference=None):
-        """A handler of the owner asks other units for their opinion; answers 201 with the consultations it
-        opened. Refusals: not_owner, invalid_transition, justification_required, consultation_open,
-        max_rounds_exceeded.
-        """
-        consultations = self._run(request, serializers.ConsultSerializer, services.case_consult)
-        return Response(serializers.ConsultationSerializer(consultations, many=True).data,
-                        status=status.HTTP_201_CREATED)
-
-    @case_action(serializers.ReconcileSerializer)
-    def reconcile(self, request, reference=None):
-        """The owner's head or deputy records how a disagreement was settled, so the case may be submitted.
-        Refusals: not_owner, invalid_transition.
-        """
-        self._run(request, serializers.ReconcileSerializer, services.case_reconcile)
-        # The service answers with the reconciliation; the contract answers with the case as it is now.
-        return Response(self._detail(self.get_object()))
+ConsultationViewSet.with_actions(CONSULTATION_ACTIONS)

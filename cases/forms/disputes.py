@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms.actions import note_field
 from cases.models import DisputeStatus
+from core.forms import note_field
 
 ANY_STATUS = "any"
 

@@ -1,4 +1,4 @@
-"""Forms of the intake desk: logging a case and routing one from the triage queue by hand."""
+"""The intake desk's form: logging a case, with the routing preview (routing from triage is a case action)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from cases.models import Source
 from cases.services import validate_received_at
 from departments.forms import EARLIEST_RECEIPT, RoutingInputsForm, check_receipt_date
-from departments.models import Department, DepartmentKind
 from departments.workdays import local_date
 
 # What a datetime-local input sends and expects: local time to the minute.
@@ -85,15 +83,3 @@ class IntakeForm(RoutingInputsForm):
 
     def receipt_date(self) -> dt.date:
         return local_date(self.cleaned_data["received_at"])
-
-
-def routable_departments():
-    """Units a clerk may hand a case to: every active one except the City Committee itself."""
-    return Department.objects.filter(active=True).exclude(kind=DepartmentKind.CITY_COMMITTEE).order_by("name")
-
-
-class TriageRouteForm(forms.Form):
-    # "Department" alone is the kind of unit (Sở, ngành); here it means any unit, hence the context.
-    to = forms.ModelChoiceField(label=pgettext_lazy("unit", "Department"), queryset=routable_departments(),
-                                to_field_name="code")
-    note = forms.CharField(label=_("Note"), max_length=2000, required=False)

@@ -1,8 +1,9 @@
 """Every change to a case goes through one function here (STYLE.md §1).
 
-Each function checks its rule, locks the case row, writes the change and its event in one transaction,
-and raises `Refused` with the rule code of DESIGN.md §2 when the directive forbids the move. Views, the
-API, the admin and commands call these; nothing else writes a case's status, owner or assignee.
+Each function is declared with the move it makes (`common.case_service`): who may make it, from which
+statuses, what it may refuse. It locks the case row, checks its rule, writes the change and its event in one
+transaction, and raises `Refused` with the rule code of DESIGN.md §2 when the directive forbids the move.
+Views, the API, the admin and commands call these; nothing else writes a case's status, owner or assignee.
 """
 
 from cases.services.attachments import attachment_add
@@ -13,7 +14,7 @@ from cases.services.consultations import (
     consultation_respond,
     deem_silent_consultations_agreed,
 )
-from cases.services.deadlines import case_extend, case_set_key_task, may_set_key_task
+from cases.services.deadlines import case_extend, case_set_key_task
 from cases.services.disputes import case_dispute, dispute_settle, open_disputes
 from cases.services.handling import (
     case_accept,
@@ -26,7 +27,7 @@ from cases.services.handling import (
     handlers_of,
 )
 from cases.services.intake import case_create, case_route, next_reference, routing_decision, validate_received_at
-from cases.services.submissions import case_decide, case_submit, may_record_decisions, pending_submissions
+from cases.services.submissions import case_decide, case_submit, pending_submissions
 from cases.services.supplements import case_complete_supplement, case_request_supplement
 
 __all__ = [
@@ -54,8 +55,6 @@ __all__ = [
     "competent_department",
     "dispute_settle",
     "handlers_of",
-    "may_record_decisions",
-    "may_set_key_task",
     "next_reference",
     "open_disputes",
     "pending_submissions",

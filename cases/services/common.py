@@ -1,24 +1,29 @@
-"""What every case service shares: the row lock, the version check, role checks and the event writer."""
+"""What every case service shares: the move's declaration, the row lock, the version check, the event writer.
+
+A service is one function per move, declared with `case_service` (or `consultation_service`): the decorator
+locks the row, refuses an action based on an older view of the case (`case_changed`), checks who may make the
+move through the access policy and the statuses it starts from, and records any refusal on the case. The
+function itself checks the move's own rules and writes the change and its event, all in that one transaction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Case, CaseEvent, DeadlineMark, Status
-from cases.refusals import Refused
-from cases.selectors import staff_of
-from departments.models import Role, Staff
+from cases import policy
+from cases.models import Case, CaseEvent, Consultation, DeadlineMark, EventAction, Status
+from core.refusals import RefusalCode, Refused, records_refusals
 
-# Who handles a case inside its owner department; the intake desk logs and routes but does not handle.
-HANDLER_ROLES = frozenset({Role.SPECIALIST, Role.DEPUTY, Role.HEAD})
-# Who signs for the department (the head principle: a specialist proposes, the head or deputy decides).
-LEAD_ROLES = frozenset({Role.DEPUTY, Role.HEAD})
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @contextmanager
@@ -29,10 +34,11 @@ def locked_case(case: Case, *, expected_version: int | None = None) -> Iterator[
     old picture would silently undo or override their move, so it is refused instead.
     """
     with transaction.atomic():
-        current = Case.objects.select_for_update().get(pk=case.pk)
+        current = Case.unscoped.select_for_update().get(pk=case.pk)
         if expected_version is not None and current.version != expected_version:
-            raise Refused("case_changed", _("Someone changed this case since you opened it; reload it and try "
-                                            "again."), expected_version=expected_version, version=current.version)
+            raise Refused(RefusalCode.CASE_CHANGED, _("Someone changed this case since you opened it; reload it "
+                                                      "and try again."),
+                          expected_version=expected_version, version=current.version)
         yield current
 
 
@@ -56,8 +62,8 @@ def mark_resolved(case: Case, now) -> None:
         calendar.working_day_on_or_after(local_date(case.received_at)), local_date(now))
 
 
-def record(case: Case, actor, action: str, *, from_status: str, note: str = "", from_department_id=None,
-           to_department_id=None, **payload) -> CaseEvent:
+def record(case: Case, actor: User | None, action: str, *, from_status: str, note: str = "",
+           from_department_id: int | None = None, to_department_id: int | None = None, **payload: Any) -> CaseEvent:
     """Append the event of a change; `payload` keeps codes and old/new values, never display text."""
     return CaseEvent.objects.create(
         # Read now, not bound as the field's default when the model loaded: the same clock as the change's.
@@ -70,7 +76,7 @@ def require_status(case: Case, allowed: Iterable[str], attempted: str) -> None:
     allowed = tuple(allowed)
     if case.status not in allowed:
         raise Refused(
-            "invalid_transition",
+            RefusalCode.INVALID_TRANSITION,
             _("A case that is “%(status)s” cannot be %(attempted)s; allowed from: %(allowed)s.") % {
                 "status": Status(case.status).label, "attempted": attempted,
                 "allowed": ", ".join(str(Status(s).label) for s in allowed),
@@ -78,17 +84,96 @@ def require_status(case: Case, allowed: Iterable[str], attempted: str) -> None:
         )
 
 
-def owner_member(case: Case, actor, *, roles: frozenset[str] = HANDLER_ROLES) -> Staff:
-    """The actor's membership in the owner department, or the refusal of DESIGN.md §2 rule 4.
+def write_case_refusal(case: Case, *, actor: User | None, refusal: Refused, attempted: str) -> None:
+    """A `refused` event on the case: who tried what, and why not (DESIGN.md §2: refusals are recorded)."""
+    # The caller's copy may be stale (that can be why it was refused): record the state as stored.
+    status = Case.unscoped.filter(pk=case.pk).values_list("status", flat=True).get()
+    CaseEvent.objects.create(
+        at=timezone.now(), case_id=case.pk, actor=actor if actor and actor.is_authenticated else None,
+        action=EventAction.REFUSED, from_status=status, to_status=status, note=refusal.detail,
+        payload={"code": refusal.code, "attempted": attempted, **refusal.payload},
+    )
 
-    Someone of another unit is refused with `not_owner` (the directive: don't settle others' work); someone
-    of the owner unit without the needed role is told who may act (the head principle).
+
+def write_refusal_on_its_case(record_with_case: Any, *, actor: User | None, refusal: Refused,
+                              attempted: str) -> None:
+    """For a move on a consultation or a dispute: the refusal goes on the trail of its case."""
+    write_case_refusal(record_with_case.case, actor=actor, refusal=refusal, attempted=attempted)
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a service declares about its move, read by the action registry and the role tests."""
+
+    attempted: str  # the code its refusals record as what was tried
+    who: policy.Rule
+    statuses: tuple[str, ...] | None
+    refuses: tuple[RefusalCode, ...]  # every code it may refuse with, the common ones included
+    versioned: bool
+
+
+def _declared(attempted, who, statuses, refuses, versioned) -> Move:
+    codes = list(refuses)
+    if who.refuses_outsiders:
+        codes.append(RefusalCode.NOT_OWNER)
+    if statuses is not None:
+        codes.append(RefusalCode.INVALID_TRANSITION)
+    if versioned:
+        codes.append(RefusalCode.CASE_CHANGED)
+    return Move(attempted, who, tuple(statuses) if statuses is not None else None, tuple(dict.fromkeys(codes)),
+                versioned)
+
+
+def case_service(attempted: str, *, who: policy.Rule, statuses: Iterable[str] | None = None, verb: str = "",
+                 refuses: Iterable[RefusalCode] = (), before: Callable[[Case], object] | None = None,
+                 lock: bool = True) -> Callable:
+    """Declare a move on one case (DESIGN.md §2): who may make it, from which statuses, what it may refuse.
+
+    The decorated function is called with the case locked (its current row), after the version the person saw
+    (`expected_version`), the policy's rule and the statuses have been checked; a refusal anywhere, the
+    function's own included, is recorded on the case once the change has rolled back. `before` runs first,
+    in a transaction of its own, for work that must stand even if the move is refused. `verb` says what the
+    case cannot be in a status outside `statuses` (“… cannot be accepted”). A move that changes nothing
+    another person could override (adding a file) takes no lock and no version: `lock=False`.
     """
-    staff = staff_of(actor)
-    if staff is None or case.owner_id is None or staff.department_id != case.owner_id:
-        raise Refused("not_owner", _("Only the owner department may act on this case."))
-    if staff.role not in roles:
-        if roles == LEAD_ROLES:
-            raise PermissionDenied(_("Only the head or a deputy head of the department may do this."))
-        raise PermissionDenied(_("Your role does not handle cases."))
-    return staff
+    move = _declared(attempted, who, statuses, refuses, versioned=lock)
+
+    def decorate(body: Callable) -> Callable:
+        @records_refusals(attempted, on="case", write=write_case_refusal)
+        def run(*, case: Case, actor: User, **inputs: Any):
+            if before is not None:
+                before(case)
+            if not lock:
+                policy.require(actor, who, case)
+                return body(case=case, actor=actor, **inputs)
+            with locked_case(case, expected_version=inputs.pop("expected_version", None)) as current:
+                policy.require(actor, who, current)
+                if move.statuses is not None:
+                    require_status(current, move.statuses, verb)
+                return body(case=current, actor=actor, **inputs)
+
+        service = functools.wraps(body)(run)
+        service.move = move  # type: ignore[attr-defined]
+        return service
+
+    return decorate
+
+
+def consultation_service(attempted: str, *, who: policy.Rule, refuses: Iterable[RefusalCode] = ()) -> Callable:
+    """Declare a move on one consultation: the consultation row is locked (with its case read beside it) and
+    the policy's rule checked; refusals are recorded on the trail of the case."""
+    move = _declared(attempted, who, None, refuses, versioned=False)
+
+    def decorate(body: Callable) -> Callable:
+        @records_refusals(attempted, on="consultation", write=write_refusal_on_its_case)
+        def run(*, consultation: Consultation, actor: User, **inputs: Any):
+            with transaction.atomic():
+                current = Consultation.unscoped.select_for_update().select_related("case").get(pk=consultation.pk)
+                policy.require(actor, who, current)
+                return body(consultation=current, actor=actor, **inputs)
+
+        service = functools.wraps(body)(run)
+        service.move = move  # type: ignore[attr-defined]
+        return service
+
+    return decorate

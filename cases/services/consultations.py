@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, Max, Value
 from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.bulk import insert_from_select, unlocked
+from cases import policy
+from cases.measures import latest_rounds
 from cases.models import (
     Attachment,
     Case,
@@ -28,18 +29,10 @@ from cases.models import (
     Status,
 )
 from cases.notifications import notify_assignment
-from cases.refusals import Refused, record_refusal, records_refusals
-from cases.selectors import staff_of
-from cases.services.common import (
-    HANDLER_ROLES,
-    LEAD_ROLES,
-    locked_case,
-    owner_member,
-    record,
-    require_status,
-    save_case,
-)
-from departments.models import Department, Staff
+from cases.services.common import case_service, consultation_service, record, save_case
+from core.bulk import insert_from_select, unlocked
+from core.refusals import RefusalCode, Refused
+from departments.models import HANDLER_ROLES, Department, Staff
 from departments.workdays import get_calendar, local_date
 
 
@@ -53,9 +46,11 @@ def required_consultee_codes(case: Case) -> list[str]:
     return list(case.rule_snapshot.get("required_consultees", ()))
 
 
-@records_refusals("consult")
-def case_consult(*, case: Case, actor, departments: list[Department], question: str, justification: str = "",
-                 expected_version: int | None = None) -> list[Consultation]:
+@case_service("consult", who=policy.OWNER_HANDLERS, statuses=[Status.IN_PROGRESS], verb=_("sent for consultation"),
+              refuses=[RefusalCode.JUSTIFICATION_REQUIRED, RefusalCode.CONSULTATION_OPEN,
+                       RefusalCode.MAX_ROUNDS_EXCEEDED])
+def case_consult(*, case: Case, actor, departments: list[Department], question: str,
+                 justification: str = "") -> list[Consultation]:
     """Ask departments for their opinion; each gets its own deadline while the case's own keeps running.
 
     The rule's required consultees come first; any other unit needs a written justification and is
@@ -65,131 +60,102 @@ def case_consult(*, case: Case, actor, departments: list[Department], question: 
     departments = list({unit.pk: unit for unit in departments}.values())
     if not departments:
         raise ValidationError({"departments": _("Choose at least one department to consult.")})
-    with locked_case(case, expected_version=expected_version) as case:
-        owner_member(case, actor)
-        require_status(case, [Status.IN_PROGRESS], _("sent for consultation"))
-        if any(unit.pk == case.owner_id for unit in departments):
-            raise ValidationError({"departments": _("A department does not consult itself.")})
-        required = set(required_consultee_codes(case))
-        extra = [unit for unit in departments if unit.code not in required]
-        if extra and not justification.strip():
-            raise Refused("justification_required", _(
-                "Not among the consultees the rule requires: %(units)s. Say in writing why this case needs "
-                "their opinion.") % {"units": ", ".join(unit.name for unit in extra)},
-                departments=[unit.code for unit in extra])
-        unit_ids = [unit.pk for unit in departments]
-        existing = Consultation.objects.filter(case=case, department_id__in=unit_ids)
-        open_units = set(existing.filter(status=ConsultationStatus.OPEN).values_list("department_id", flat=True))
-        if open_units:
-            names = [unit.name for unit in departments if unit.pk in open_units]
-            raise Refused("consultation_open", _(
-                "Not yet answered the previous request: %(units)s. Ask a new round after the answer.")
-                % {"units": ", ".join(names)}, departments=[u.code for u in departments if u.pk in open_units])
-        rounds = dict(existing.values("department_id").annotate(last=Max("round")).values_list("department_id", "last"))
-        exhausted = [unit for unit in departments if rounds.get(unit.pk, 0) >= settings.MAX_CONSULT_ROUNDS]
-        if exhausted:
-            raise Refused("max_rounds_exceeded", _(
-                "Already consulted %(rounds)s times on this case: %(units)s. Consultation must not drag the "
-                "case out.") % {"units": ", ".join(u.name for u in exhausted), "rounds": settings.MAX_CONSULT_ROUNDS},
-                departments=[unit.code for unit in exhausted])
-        now = timezone.now()
-        due = get_calendar().due_date(local_date(now), consultation_days(case))
-        consultations = Consultation.objects.bulk_create([
-            Consultation(case=case, department=unit, requesting_department_id=case.owner_id,
-                         round=rounds.get(unit.pk, 0) + 1, required=unit.code in required, question=question,
-                         justification="" if unit.code in required else justification,
-                         requested_by=actor, requested_at=now, due_date=due)
-            for unit in departments
-        ])
-        save_case(case)
-        record(case, actor, EventAction.CONSULTED, from_status=case.status, note=question,
-               consultations=[{"id": c.pk, "department": c.department.code, "round": c.round,
-                               "required": c.required} for c in consultations], due_date=due.isoformat())
+    if any(unit.pk == case.owner_id for unit in departments):
+        raise ValidationError({"departments": _("A department does not consult itself.")})
+    required = set(required_consultee_codes(case))
+    extra = [unit for unit in departments if unit.code not in required]
+    if extra and not justification.strip():
+        raise Refused(RefusalCode.JUSTIFICATION_REQUIRED, _(
+            "Not among the consultees the rule requires: %(units)s. Say in writing why this case needs "
+            "their opinion.") % {"units": ", ".join(unit.name for unit in extra)},
+            departments=[unit.code for unit in extra])
+    unit_ids = [unit.pk for unit in departments]
+    existing = Consultation.unscoped.filter(case=case, department_id__in=unit_ids)
+    open_units = set(existing.filter(status=ConsultationStatus.OPEN).values_list("department_id", flat=True))
+    if open_units:
+        names = [unit.name for unit in departments if unit.pk in open_units]
+        raise Refused(RefusalCode.CONSULTATION_OPEN, _(
+            "Not yet answered the previous request: %(units)s. Ask a new round after the answer.")
+            % {"units": ", ".join(names)}, departments=[u.code for u in departments if u.pk in open_units])
+    rounds = dict(existing.values("department_id").annotate(last=Max("round")).values_list("department_id", "last"))
+    exhausted = [unit for unit in departments if rounds.get(unit.pk, 0) >= settings.MAX_CONSULT_ROUNDS]
+    if exhausted:
+        raise Refused(RefusalCode.MAX_ROUNDS_EXCEEDED, _(
+            "Already consulted %(rounds)s times on this case: %(units)s. Consultation must not drag the "
+            "case out.") % {"units": ", ".join(u.name for u in exhausted), "rounds": settings.MAX_CONSULT_ROUNDS},
+            departments=[unit.code for unit in exhausted])
+    now = timezone.now()
+    due = get_calendar().due_date(local_date(now), consultation_days(case))
+    consultations = Consultation.unscoped.bulk_create([
+        Consultation(case=case, department=unit, requesting_department_id=case.owner_id,
+                     round=rounds.get(unit.pk, 0) + 1, required=unit.code in required, question=question,
+                     justification="" if unit.code in required else justification,
+                     requested_by=actor, requested_at=now, due_date=due)
+        for unit in departments
+    ])
+    save_case(case)
+    record(case, actor, EventAction.CONSULTED, from_status=case.status, note=question,
+           consultations=[{"id": c.pk, "department": c.department.code, "round": c.round,
+                           "required": c.required} for c in consultations], due_date=due.isoformat())
     return consultations
 
 
-def consulted_member(consultation: Consultation, actor, *, roles=HANDLER_ROLES) -> Staff:
-    staff = staff_of(actor)
-    if staff is None or staff.department_id != consultation.department_id:
-        raise Refused("not_owner", _("Only the consulted department answers this request."),
-                      consultation=consultation.pk)
-    if staff.role not in roles:
-        raise PermissionDenied(_("Only the head or a deputy head of the department may do this.")
-                               if roles == LEAD_ROLES else _("Your role does not handle cases."))
-    return staff
-
-
-def _recording_refusals(consultation: Consultation, actor, attempted: str, action):
-    try:
-        return action()
-    except Refused as refusal:
-        record_refusal(case=consultation.case, actor=actor, refusal=refusal, attempted=attempted)
-        raise
-
-
+@consultation_service("assign_consultation", who=policy.CONSULTED_LEADS, refuses=[RefusalCode.INVALID_TRANSITION])
 def consultation_assign(*, consultation: Consultation, actor, assignee) -> Consultation:
     """The consulted unit's head names the one person who prepares its answer."""
-
-    def assign():
-        with transaction.atomic():
-            current = Consultation.objects.select_for_update().select_related("case").get(pk=consultation.pk)
-            consulted_member(current, actor, roles=LEAD_ROLES)
-            if current.status != ConsultationStatus.OPEN:
-                raise Refused("invalid_transition", _("This consultation is no longer open."),
-                              consultation=current.pk)
-            if not Staff.objects.filter(user=assignee, department_id=current.department_id,
-                                        role__in=HANDLER_ROLES).exists():
-                raise ValidationError({"assignee": _("%(user)s does not handle cases in %(unit)s.")
-                                       % {"user": assignee.username, "unit": current.department.name}})
-            previous = current.assignee
-            current.assignee = assignee
-            current.save(update_fields=["assignee"])
-            event = record(current.case, actor, EventAction.CONSULTATION_ASSIGNED, from_status=current.case.status,
-                           consultation=current.pk, previous=previous.username if previous else None,
-                           assignee=assignee.username)
-            notify_assignment(event=event, assignee=assignee, department_id=current.department_id, actor=actor,
-                              consultation=current)
-            # As for a case: the new assignee hears of a late request from the next sweep.
-            DeadlineMark.objects.filter(consultation=current).delete()
-            return current
-
-    return _recording_refusals(consultation, actor, "assign_consultation", assign)
+    if consultation.status != ConsultationStatus.OPEN:
+        raise Refused(RefusalCode.INVALID_TRANSITION, _("This consultation is no longer open."),
+                      consultation=consultation.pk)
+    if not Staff.objects.filter(user=assignee, department_id=consultation.department_id,
+                                role__in=HANDLER_ROLES).exists():
+        raise ValidationError({"assignee": _("%(user)s does not handle cases in %(unit)s.")
+                               % {"user": assignee.username, "unit": consultation.department.name}})
+    previous = consultation.assignee
+    consultation.assignee = assignee
+    consultation.save(update_fields=["assignee"])
+    event = record(consultation.case, actor, EventAction.CONSULTATION_ASSIGNED,
+                   from_status=consultation.case.status, consultation=consultation.pk,
+                   previous=previous.username if previous else None, assignee=assignee.username)
+    notify_assignment(event=event, assignee=assignee, department_id=consultation.department_id, actor=actor,
+                      consultation=consultation)
+    # As for a case: the new assignee hears of a late request from the next sweep.
+    DeadlineMark.objects.filter(consultation=consultation).delete()
+    return consultation
 
 
-def consultation_respond(*, consultation: Consultation, actor, position: str, comment: str = "") -> Consultation:
-    """The consulted unit answers. `disagree` needs its reasons; `not_competent` opens a rule dispute."""
+def check_position(position: str, comment: str) -> None:
+    """`disagree` needs its reasons, and so do comments and a claim that the matter is not the unit's."""
     if position not in Position.values:
         raise ValidationError({"position": _("Choose agree, agree with comments, disagree or not competent.")})
-    if position in (Position.DISAGREE, Position.NOT_COMPETENT, Position.AGREE_WITH_COMMENTS) and not comment.strip():
+    if position != Position.AGREE and not comment.strip():
         raise ValidationError({"comment": _("Give your comments or reasons.")})
 
-    def respond():
-        with transaction.atomic():
-            current = Consultation.objects.select_for_update().select_related("case").get(pk=consultation.pk)
-            staff = consulted_member(current, actor)
-            if current.status == ConsultationStatus.ANSWERED:
-                raise Refused("invalid_transition", _("This consultation was already answered."),
-                              consultation=current.pk)
-            now = timezone.now()
-            # A late answer still counts (it replaces the presumed agreement) but stays late in the figures.
-            current.status, current.position, current.comment = ConsultationStatus.ANSWERED, position, comment
-            current.answered_by, current.answered_at = actor, now
-            current.answered_late = local_date(now) > current.due_date
-            current.answer_working_days = get_calendar().working_days_between(
-                local_date(current.requested_at), local_date(now))
-            current.save(update_fields=["status", "position", "comment", "answered_by", "answered_at",
-                                        "answered_late", "answer_working_days"])
-            case = current.case
-            if position == Position.NOT_COMPETENT and not RuleDispute.objects.filter(
-                    case=case, department_id=staff.department_id, status=DisputeStatus.OPEN).exists():
-                RuleDispute.objects.create(case=case, rule_id=case.rule_id, department_id=staff.department_id,
-                                           filed_by=actor, reason=comment)
-            record(case, actor, EventAction.CONSULTATION_ANSWERED, from_status=case.status, note=comment,
-                   from_department_id=staff.department_id, consultation=current.pk, position=position,
-                   late=current.answered_late)
-            return current
 
-    return _recording_refusals(consultation, actor, "respond", respond)
+@consultation_service("respond", who=policy.CONSULTED_HANDLERS, refuses=[RefusalCode.INVALID_TRANSITION])
+def consultation_respond(*, consultation: Consultation, actor, position: str, comment: str = "") -> Consultation:
+    """The consulted unit answers. `disagree` needs its reasons; `not_competent` opens a rule dispute."""
+    check_position(position, comment)
+    if consultation.status == ConsultationStatus.ANSWERED:
+        raise Refused(RefusalCode.INVALID_TRANSITION, _("This consultation was already answered."),
+                      consultation=consultation.pk)
+    now = timezone.now()
+    # A late answer still counts (it replaces the presumed agreement) but stays late in the figures.
+    consultation.status, consultation.position, consultation.comment = ConsultationStatus.ANSWERED, position, comment
+    consultation.answered_by, consultation.answered_at = actor, now
+    consultation.answered_late = local_date(now) > consultation.due_date
+    consultation.answer_working_days = get_calendar().working_days_between(
+        local_date(consultation.requested_at), local_date(now))
+    consultation.save(update_fields=["status", "position", "comment", "answered_by", "answered_at",
+                                     "answered_late", "answer_working_days"])
+    case = consultation.case
+    if position == Position.NOT_COMPETENT and not RuleDispute.objects.filter(
+            case=case, department_id=consultation.department_id, status=DisputeStatus.OPEN).exists():
+        RuleDispute.objects.create(case=case, rule_id=case.rule_id, department_id=consultation.department_id,
+                                   filed_by=actor, reason=comment)
+    record(case, actor, EventAction.CONSULTATION_ANSWERED, from_status=case.status, note=comment,
+           from_department_id=consultation.department_id, consultation=consultation.pk, position=position,
+           late=consultation.answered_late)
+    return consultation
 
 
 def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None,
@@ -205,13 +171,13 @@ def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None
         return 0
     now = now or timezone.now()
     today = today or local_date(now)
-    silent = Consultation.objects.filter(status=ConsultationStatus.OPEN, required=True, due_date__lt=today)
+    silent = Consultation.unscoped.filter(status=ConsultationStatus.OPEN, required=True, due_date__lt=today)
     if cases is not None:
         silent = silent.filter(case__in=cases)
     with transaction.atomic():
         deemed = unlocked(silent).update(status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
         if deemed:
-            insert_from_select(CaseEvent, EVENT_FIELDS, Consultation.objects.filter(
+            insert_from_select(CaseEvent, EVENT_FIELDS, Consultation.unscoped.filter(
                 status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now).values_list(
                 "case_id", Value(now), Value(EventAction.DEEMED_AGREED), "case__status", "case__status",
                 "department_id", Value(""),
@@ -223,17 +189,9 @@ def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None
 EVENT_FIELDS = ["case", "at", "action", "from_status", "to_status", "from_department", "note", "payload"]
 
 
-def latest_consultations(case: Case) -> dict[int, Consultation]:
-    """Each consulted unit's latest round on this case."""
-    latest: dict[int, Consultation] = {}
-    for consultation in case.consultations.select_related("department").order_by("round", "id"):
-        latest[consultation.department_id] = consultation
-    return latest
-
-
 def consultation_gates(case: Case) -> None:
     """Agree before you submit (DESIGN.md §2 rule 7). Run `deem_silent_consultations_agreed` first."""
-    latest = latest_consultations(case)
+    latest = latest_rounds(case.consultations.select_related("department"))
     by_code = {c.department.code: c for c in latest.values()}
     pending = [code for code in required_consultee_codes(case)
                if code not in by_code or by_code[code].status == ConsultationStatus.OPEN]
@@ -251,31 +209,27 @@ def consultation_gates(case: Case) -> None:
             consultations=[c.pk for c in unreconciled])
 
 
-@records_refusals("reconcile")
+@case_service("reconcile", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("reconciled"))
 def case_reconcile(*, case: Case, actor, consultation: Consultation, note: str, settled_on: dt.date | None = None,
-                   attachment: Attachment | None = None, expected_version: int | None = None) -> Reconciliation:
+                   attachment: Attachment | None = None) -> Reconciliation:
     """The owner's head or deputy records how a disagreement was settled (note, date, optional attachment)."""
-    with locked_case(case, expected_version=expected_version) as case:
-        owner_member(case, actor, roles=LEAD_ROLES)
-        require_status(case, [Status.IN_PROGRESS], _("reconciled"))
-        # The caller's copy may predate the answer; judge the answer as stored.
-        consultation = Consultation.objects.get(pk=consultation.pk)
-        if consultation.case_id != case.pk:
-            raise ValidationError({"consultation": _("This consultation belongs to another case.")})
-        if consultation.position != Position.DISAGREE:
-            raise ValidationError({"consultation": _("Only a disagreement needs a reconciliation.")})
-        if Reconciliation.objects.filter(consultation=consultation).exists():
-            raise ValidationError({"consultation": _("This disagreement was already reconciled.")})
-        if attachment is not None and attachment.case_id != case.pk:
-            raise ValidationError({"attachment": _("The attachment belongs to another case.")})
-        today = local_date(timezone.now())
-        settled_on = settled_on or today
-        if settled_on > today:
-            raise ValidationError({"settled_on": _("The settlement date cannot be in the future.")})
-        reconciliation = Reconciliation.objects.create(consultation=consultation, note=note, settled_on=settled_on,
-                                                       attachment=attachment, recorded_by=actor)
-        save_case(case)
-        record(case, actor, EventAction.RECONCILED, from_status=case.status, note=note,
-               consultation=consultation.pk, settled_on=settled_on.isoformat(),
-               attachment=attachment.pk if attachment else None)
+    # The caller's copy may predate the answer; judge the answer as stored.
+    consultation = Consultation.unscoped.get(pk=consultation.pk)
+    if consultation.case_id != case.pk:
+        raise ValidationError({"consultation": _("This consultation belongs to another case.")})
+    if consultation.position != Position.DISAGREE:
+        raise ValidationError({"consultation": _("Only a disagreement needs a reconciliation.")})
+    if Reconciliation.objects.filter(consultation=consultation).exists():
+        raise ValidationError({"consultation": _("This disagreement was already reconciled.")})
+    if attachment is not None and attachment.case_id != case.pk:
+        raise ValidationError({"attachment": _("The attachment belongs to another case.")})
+    today = local_date(timezone.now())
+    settled_on = settled_on or today
+    if settled_on > today:
+        raise ValidationError({"settled_on": _("The settlement date cannot be in the future.")})
+    reconciliation = Reconciliation.objects.create(consultation=consultation, note=note, settled_on=settled_on,
+                                                   attachment=attachment, recorded_by=actor)
+    save_case(case)
+    record(case, actor, EventAction.RECONCILED, from_status=case.status, note=note, consultation=consultation.pk,
+           settled_on=settled_on.isoformat(), attachment=attachment.pk if attachment else None)
     return reconciliation

@@ -2,52 +2,42 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy
 from cases.models import Case, DisputeStatus, EventAction, RuleDispute
-from cases.refusals import Refused, record_refusal, records_refusals
-from cases.services.common import locked_case, owner_member, record, require_status, save_case
+from cases.services.common import case_service, record, save_case, write_refusal_on_its_case
 from cases.services.handling import RETURNABLE
+from core.refusals import RefusalCode, Refused, records_refusals
 
 
-@records_refusals("dispute")
-def case_dispute(*, case: Case, actor, reason: str, expected_version: int | None = None) -> RuleDispute:
+# Filed instead of returning the case, so open while a return would be (DESIGN.md §2 rule 5).
+@case_service("dispute", who=policy.OWNER_HANDLERS, statuses=RETURNABLE, verb=_("disputed"),
+              refuses=[RefusalCode.DISPUTE_ALREADY_OPEN])
+def case_dispute(*, case: Case, actor, reason: str) -> RuleDispute:
     """File a dispute instead of returning own-authority work (DESIGN.md §2 rule 5); the case stays put."""
-    with locked_case(case, expected_version=expected_version) as case:
-        staff = owner_member(case, actor)
-        require_status(case, RETURNABLE, _("disputed"))
-        if RuleDispute.objects.filter(case=case, department_id=staff.department_id,
-                                      status=DisputeStatus.OPEN).exists():
-            raise Refused("dispute_already_open", _("Your unit already has an open dispute on this case."))
-        dispute = RuleDispute.objects.create(case=case, rule_id=case.rule_id, department_id=staff.department_id,
-                                             filed_by=actor, reason=reason)
-        save_case(case)
-        record(case, actor, EventAction.DISPUTE_FILED, from_status=case.status, note=reason, dispute=dispute.pk,
-               rule=case.rule_id)
+    if RuleDispute.objects.filter(case=case, department_id=case.owner_id, status=DisputeStatus.OPEN).exists():
+        raise Refused(RefusalCode.DISPUTE_ALREADY_OPEN, _("Your unit already has an open dispute on this case."))
+    dispute = RuleDispute.objects.create(case=case, rule_id=case.rule_id, department_id=case.owner_id,
+                                         filed_by=actor, reason=reason)
+    save_case(case)
+    record(case, actor, EventAction.DISPUTE_FILED, from_status=case.status, note=reason, dispute=dispute.pk,
+           rule=case.rule_id)
     return dispute
 
 
+@records_refusals("settle_dispute", on="dispute", write=write_refusal_on_its_case)
 def dispute_settle(*, dispute: RuleDispute, actor, status: str, note: str) -> RuleDispute:
     """An admin settles a dispute: the rule was changed (after editing it), or the dispute is dismissed."""
-    if not (actor.is_authenticated and actor.is_superuser):
-        raise PermissionDenied(_("Only administrators settle rule disputes."))
+    policy.require(actor, policy.ADMINS, dispute)
     if status not in (DisputeStatus.RULE_CHANGED, DisputeStatus.DISMISSED):
         raise ValueError(f"not a settlement: {status}")
-    try:
-        return _settle(dispute=dispute, actor=actor, status=status, note=note)
-    except Refused as refusal:
-        record_refusal(case=dispute.case, actor=actor, refusal=refusal, attempted="settle_dispute")
-        raise
-
-
-def _settle(*, dispute: RuleDispute, actor, status: str, note: str) -> RuleDispute:
     with transaction.atomic():
         dispute = RuleDispute.objects.select_for_update().get(pk=dispute.pk)
         if dispute.status != DisputeStatus.OPEN:
-            raise Refused("invalid_transition", _("This dispute was already settled."), dispute=dispute.pk)
+            raise Refused(RefusalCode.INVALID_TRANSITION, _("This dispute was already settled."), dispute=dispute.pk)
         dispute.status, dispute.settled_by, dispute.settled_at, dispute.settlement_note = (
             status, actor, timezone.now(), note)
         dispute.save(update_fields=["status", "settled_by", "settled_at", "settlement_note"])
@@ -56,6 +46,6 @@ def _settle(*, dispute: RuleDispute, actor, status: str, note: str) -> RuleDispu
     return dispute
 
 
-def open_disputes():
-    return (RuleDispute.objects.filter(status=DisputeStatus.OPEN)
+def open_disputes(user):
+    return (policy.disputes_visible_to(user).filter(status=DisputeStatus.OPEN)
             .select_related("case", "case__case_type", "rule", "department", "filed_by").order_by("filed_at", "id"))

@@ -7,16 +7,16 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases import policy
 from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
-from cases.refusals import Refused, records_refusals
-from cases.selectors import is_clerk, staff_of
-from cases.services.common import locked_case, record, save_case
+from cases.services.common import case_service, record, save_case
+from core.refusals import RefusalCode, Refused
 from departments import generations
 from departments.models import CaseType, Department, DepartmentKind
 from departments.routing import AMBIGUOUS_RULE, Decision, RoutingIndex, RuleEntry, get_index
@@ -85,15 +85,14 @@ def case_create(
 
     No rule, or a tie between owners, leaves it in the triage queue with the reason.
     """
-    if not is_clerk(actor):
-        raise PermissionDenied(_("Only the intake desk logs cases."))
+    policy.require(actor, policy.INTAKE_CLERKS, None)
     now = timezone.now()
     received_at = received_at or now
     validate_received_at(received_at)
     if amount is not None and amount < 0:
         raise ValidationError({"amount": _("The amount cannot be negative.")})
 
-    staff = staff_of(actor)
+    staff = policy.membership(actor)
     receiving_unit = staff.department if staff else None
     received_on = local_date(received_at)
     tokens = generations.current_all()
@@ -146,42 +145,39 @@ def routing_decision(case: Case, *, index: RoutingIndex | None = None) -> Decisi
     )
 
 
-@records_refusals("route")
-def case_route(*, case: Case, actor, to: Department, note: str = "", expected_version: int | None = None) -> Case:
+@case_service("route", who=policy.TRIAGE_ROUTERS,
+              refuses=[RefusalCode.INVALID_TRANSITION, RefusalCode.TARGET_NOT_COMPETENT])
+def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
     """A clerk routes a case from the triage queue by hand (DESIGN.md §2 rule 1).
 
     Where a rule names the owner, only that owner is accepted; where rules tie, one of the tied owners;
     where no rule applies, any active unit that handles cases, and the admin sees the rule gap.
     """
-    if not is_clerk(actor):
-        raise PermissionDenied(_("Only the intake desk routes cases from triage."))
-    with locked_case(case, expected_version=expected_version) as case:
-        if case.status != Status.TRIAGE:
-            raise Refused("invalid_transition", _("Only a case in the triage queue can be routed."),
+    if case.status != Status.TRIAGE:
+        raise Refused(RefusalCode.INVALID_TRANSITION, _("Only a case in the triage queue can be routed."),
+                      target=to.code)
+    if not to.active or to.kind == DepartmentKind.CITY_COMMITTEE:
+        raise Refused(RefusalCode.TARGET_NOT_COMPETENT, _("%(unit)s does not take cases.") % {"unit": to.name},
+                      target=to.code)
+    decision = routing_decision(case)
+    rule = decision.rule
+    if rule is not None and to.pk != rule.owner_id:
+        raise Refused(RefusalCode.TARGET_NOT_COMPETENT,
+                      _("The authority rules give this case to %(owner)s, not to %(unit)s.")
+                      % {"owner": rule.owner_code, "unit": to.name}, target=to.code)
+    if decision.reason == AMBIGUOUS_RULE:
+        tied = [e for e in decision.conflicting if e.owner_id == to.pk]
+        if not tied:
+            raise Refused(RefusalCode.TARGET_NOT_COMPETENT,
+                          _("The tied rules name other units; %(unit)s is not one of them.") % {"unit": to.name},
                           target=to.code)
-        if not to.active or to.kind == DepartmentKind.CITY_COMMITTEE:
-            raise Refused("target_not_competent", _("%(unit)s does not take cases.") % {"unit": to.name},
-                          target=to.code)
-        decision = routing_decision(case)
-        rule = decision.rule
-        if rule is not None and to.pk != rule.owner_id:
-            raise Refused("target_not_competent",
-                          _("The authority rules give this case to %(owner)s, not to %(unit)s.")
-                          % {"owner": rule.owner_code, "unit": to.name}, target=to.code)
-        if decision.reason == AMBIGUOUS_RULE:
-            tied = [e for e in decision.conflicting if e.owner_id == to.pk]
-            if not tied:
-                raise Refused("target_not_competent",
-                              _("The tied rules name other units; %(unit)s is not one of them.") % {"unit": to.name},
-                              target=to.code)
-            # The chosen owner's rule carries the terms: days, consultees, legal basis.
-            rule = max(tied, key=lambda e: e.id)
-        now = timezone.now()
-        from_status = case.status
-        processing_days = rule.processing_days if rule else case.case_type.processing_days
-        hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now,
-                   calendar=get_calendar())
-        save_case(case, *HANDED_OVER_FIELDS)
-        record(case, actor, EventAction.ROUTED_MANUALLY, from_status=from_status, to_department_id=to.pk, note=note,
-               rule=rule.id if rule else None, due_date=case.due_date.isoformat(), handover_late=case.handover_late)
+        # The chosen owner's rule carries the terms: days, consultees, legal basis.
+        rule = max(tied, key=lambda e: e.id)
+    now = timezone.now()
+    from_status = case.status
+    processing_days = rule.processing_days if rule else case.case_type.processing_days
+    hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now, calendar=get_calendar())
+    save_case(case, *HANDED_OVER_FIELDS)
+    record(case, actor, EventAction.ROUTED_MANUALLY, from_status=from_status, to_department_id=to.pk, note=note,
+           rule=rule.id if rule else None, due_date=case.due_date.isoformat(), handover_late=case.handover_late)
     return case

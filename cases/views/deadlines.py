@@ -8,28 +8,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from cases import policy
 from cases.deadline_figures import deadline_figures
-from cases.deadlines import Window, desk_cases, desk_consultations, working_days_late
-from cases.desk_filters import PAGE_SIZES, DeadlinePeriodForm, DeskFilterForm
-from cases.exports import WRITERS, DeskRow
+from cases.desk import DeskRow, desk_cases, desk_consultations, desk_table
+from cases.desk_filters import PAGE_SIZES, DeskFilterForm
+from cases.measures import Window, working_days_late
 from cases.models import ConsultationStatus, Status
-from cases.selectors import leads_city_committee, sees_whole_city
 from cases.services import handlers_of
-from cases.services.common import LEAD_ROLES
 from cases.services.handling import ASSIGNABLE
-from cases.views.common import staff_with_unit
+from cases.views.common import page_guard
+from core.exports import TABLE_WRITERS
+from core.periods import PeriodForm
 from departments.models import Department
 from departments.workdays import get_calendar
 
@@ -37,31 +36,11 @@ CASE_RELATIONS = ("case_type", "assignee", "owner")
 CONSULTATION_RELATIONS = ("case", "case__case_type", "assignee", "department", "requesting_department")
 
 
-@dataclass(frozen=True)
-class DeskAccess:
-    department: Department | None  # None: a city-wide reader who has not chosen a unit yet
-    reassigns: bool  # the unit's own head or deputy, who may reassign its work from the desk
-    whole_city: bool  # may read any unit's desk
-
-
-def desk_access(request) -> DeskAccess:
-    """Heads and deputies read their own unit's desk; the city office, inspectors, Home Affairs, the City
-    Committee's leaders and admins any unit's, named by `?department=`. Anyone else, including a unit's staff
-    without a lead role: 403."""
-    staff = staff_with_unit(request)
-    code = request.GET.get("department", "").strip()
-    lead = staff is not None and staff.role in LEAD_ROLES
-    whole_city = sees_whole_city(request.user) or leads_city_committee(request.user)
-    if code and whole_city:
-        department = get_object_or_404(Department, code=code)
-    elif lead and code in ("", staff.department.code):
-        department = staff.department
-    elif whole_city:
-        department = None
-    else:
-        raise PermissionDenied
-    reassigns = lead and department is not None and department.pk == staff.department_id
-    return DeskAccess(department, reassigns, whole_city)
+def desk_access(request) -> policy.DeskAccess:
+    try:
+        return policy.desk_access(request.user, request.GET.get("department", "").strip())
+    except Department.DoesNotExist:
+        raise Http404 from None
 
 
 class DaysLate:
@@ -89,7 +68,7 @@ def filtered_work(request, department: Department, window: Window):
 
 
 @require_GET
-@login_required
+@page_guard("overdue_desk")
 def overdue_desk(request):
     access = desk_access(request)
     if access.department is None:
@@ -140,10 +119,10 @@ def person(user) -> str:
 
 
 @require_GET
-@login_required
+@page_guard("overdue_desk")
 def overdue_desk_export(request, fmt: str):
     """The desk with the same filters as a CSV or XLSX file: every matching row, not one page."""
-    if fmt not in WRITERS:
+    if fmt not in TABLE_WRITERS:
         raise Http404
     access = desk_access(request)
     if access.department is None:
@@ -151,7 +130,7 @@ def overdue_desk_export(request, fmt: str):
     window = Window.at(timezone.now())
     _form, _handlers, cases, consultations = filtered_work(request, access.department, window)
     filename = f"overdue-{access.department.code}-{window.today.isoformat()}.{fmt}"
-    return WRITERS[fmt](export_rows(cases, consultations, window), filename)
+    return TABLE_WRITERS[fmt](desk_table(export_rows(cases, consultations, window)), filename)
 
 
 def chart_data(figures) -> dict:
@@ -166,22 +145,23 @@ def chart_data(figures) -> dict:
     }
 
 
+class DeadlinePeriodForm(PeriodForm):
+    """The period whose resolved cases the on-time rate measures."""
+
+    since_label = gettext_lazy("Resolved from")
+    until_label = gettext_lazy("Resolved until")
+
+
 @require_GET
-@login_required
+@page_guard("deadline_view")
 def city_deadlines(request):
     """Per owner unit: open, overdue and due-soon cases now, and the on-time rate of the period's resolutions;
-    for the city office, the inspectors, Home Affairs and admins."""
-    staff_with_unit(request)
-    if not (sees_whole_city(request.user) or leads_city_committee(request.user)):
-        raise PermissionDenied
+    for the city office, the inspectors, Home Affairs, the City Committee's leaders and admins."""
     window = Window.at(timezone.now())
     form = DeadlinePeriodForm(request.GET or None, today=window.today)
     period = form.period()
-    figures = None
-    if period is not None:
-        figures = deadline_figures(window=window, since=period[0], until=period[1])
-    rows = [{"figures": unit, "on_time_pct": None if unit.on_time_rate is None else round(unit.on_time_rate * 100)}
-            for unit in figures or []]
+    figures = deadline_figures(window=window, period=period) if period is not None else None
+    rows = [{"figures": unit, "on_time_pct": unit.on_time_percent} for unit in figures or []]
     return render(request, "deadlines/city_deadlines.html", {
         "form": form, "period": period, "rows": rows, "figures": figures, "window": window,
         "chart": chart_data(figures or []),

@@ -1,40 +1,27 @@
 """The administrators' list of rule disputes, and settling one (DESIGN.md §2 rule 5)."""
 
-import functools
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cases import policy
 from cases.forms import DisputeSettleForm, DisputeStatusForm
-from cases.models import DisputeStatus, RuleDispute
-from cases.refusals import Refused
+from cases.models import DisputeStatus
 from cases.services import dispute_settle
-from cases.views.common import PAGE_SIZE, error_sentences, next_page
-
-
-def admin_required(view):
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_superuser:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+from cases.views.common import page_guard
+from core.pages import PAGE_SIZE, error_sentences, next_page
+from core.refusals import Refused
 
 
 @require_GET
-@admin_required
+@page_guard("administer")
 def disputes(request):
     status_form = DisputeStatusForm(request.GET)
     status = status_form.chosen_status()
-    listed = RuleDispute.objects.select_related("case", "rule", "rule__case_type", "rule__owner", "department",
-                                                "filed_by", "settled_by")
+    listed = policy.disputes_visible_to(request.user).select_related(
+        "case", "rule", "rule__case_type", "rule__owner", "department", "filed_by", "settled_by")
     # Open ones are a work queue, oldest first; settled ones an archive, newest first.
     if status == DisputeStatus.OPEN:
         listed = listed.filter(status=status).order_by("filed_at", "id")
@@ -47,9 +34,9 @@ def disputes(request):
 
 
 @require_POST
-@admin_required
+@page_guard("administer")
 def dispute_settle_view(request, dispute_id: int):
-    dispute = get_object_or_404(RuleDispute.objects.select_related("case"), pk=dispute_id)
+    dispute = get_object_or_404(policy.disputes_visible_to(request.user).select_related("case"), pk=dispute_id)
     form = DisputeSettleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The dispute on case %(reference)s was not settled: %(reason)s")

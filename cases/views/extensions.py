@@ -12,9 +12,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
+from cases import policy
 from cases.models import Source
-from cases.selectors import cases_visible_to, with_list_relations
-from cases.views.common import staff_with_unit
 from cases.views.supplements import LETTER_LANGUAGE
 from departments.workdays import local_date
 
@@ -22,8 +21,7 @@ from departments.workdays import local_date
 @require_GET
 @login_required
 def extension_letter(request, reference: str):
-    staff_with_unit(request)  # read once for the access check and the navigation bar
-    cases = with_list_relations(cases_visible_to(request.user)).select_related(
+    cases = policy.with_list_relations(policy.cases_visible_to(request.user)).select_related(
         "owner__parent", "receiving_unit__parent", "extended_by")
     case = get_object_or_404(cases, reference=reference, extended_at__isnull=False, source=Source.CITIZEN)
     with translation.override(LETTER_LANGUAGE):

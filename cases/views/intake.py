@@ -6,16 +6,19 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from cases.forms import IntakeForm, TriageRouteForm, routable_departments
+from cases import policy
+from cases.actions import CASE_ACTIONS
+from cases.forms import IntakeForm
+from cases.inputs import PageContext, UnitDirectory
 from cases.models import TriageReason
-from cases.refusals import Refused
-from cases.selectors import cases_visible_to, is_clerk, staff_of, triage_queue, with_list_relations
-from cases.services import case_create, case_route, routing_decision
-from cases.views.common import PAGE_SIZE, add_service_errors, clerk_required
+from cases.services import case_create, routing_decision
+from cases.views.common import page_guard
+from core.pages import PAGE_SIZE, add_service_errors
 from departments.models import Role
 from departments.routing import get_index
 
@@ -24,15 +27,15 @@ from departments.routing import get_index
 def home(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    if is_clerk(request.user):
+    if policy.is_clerk(request.user):
         return redirect("case-new")
-    staff = staff_of(request.user)
+    staff = policy.membership(request.user)
     # The city office's work is the City Committee's queue, not a unit's own cases.
     return redirect("submissions" if staff and staff.role == Role.CITY_OFFICE else "case-list")
 
 
 @require_http_methods(["GET", "POST"])
-@clerk_required
+@page_guard("intake")
 def case_new(request):
     form = IntakeForm(request.POST or None)
     outcome = None
@@ -52,37 +55,26 @@ def case_new(request):
 
 
 @require_GET
-@clerk_required
+@page_guard("intake")
 def triage(request):
-    page = Paginator(with_list_relations(triage_queue(request.user)), PAGE_SIZE).get_page(request.GET.get("page"))
-    departments = list(routable_departments())
+    """The cases waiting for an owner that the user's intake desk received, each with what the rules say of it
+    today and the routing form (the `route` case action)."""
+    page = Paginator(policy.with_list_relations(policy.triage_queue(request.user)), PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    forms_page = PageContext(units=UnitDirectory())
+    departments = forms_page.units.routable()
     names = {unit.pk: unit for unit in departments}
+    route = CASE_ACTIONS["route"]
     rows = []
     index = get_index()
     for case in page:
         # What the rules say today: a returned case may now have a named owner, a tie has its candidates.
         decision = routing_decision(case, index=index)
         candidates = [decision.rule.owner_id] if decision.rule else [e.owner_id for e in decision.conflicting]
-        rows.append({"case": case, "candidates": [names[pk] for pk in candidates if pk in names]})
-    return render(request, "cases/triage.html", {
-        "page": page, "rows": rows, "departments": departments, "ambiguous": TriageReason.AMBIGUOUS_RULE,
-    })
-
-
-@require_POST
-@clerk_required
-def triage_route(request, reference):
-    case = get_object_or_404(cases_visible_to(request.user), reference=reference)
-    form = TriageRouteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Case %(reference)s was not routed: choose a department.") % {"reference": reference})
-        return redirect("triage")
-    try:
-        case = case_route(case=case, actor=request.user, to=form.cleaned_data["to"], note=form.cleaned_data["note"])
-    except Refused as refusal:
-        messages.error(request, _("Case %(reference)s was not routed: %(detail)s")
-                       % {"reference": reference, "detail": refusal.detail}, extra_tags="refusal")
-        return redirect("triage")
-    messages.success(request, _("Case %(reference)s routed to %(owner)s.")
-                     % {"reference": case.reference, "owner": case.owner.name})
-    return redirect("triage")
+        candidates = [names[pk] for pk in candidates if pk in names]
+        initial = {"to": candidates[0].code} if len(candidates) == 1 else {}
+        rows.append({"case": case, "candidates": candidates, "url": reverse("case-action", args=[case.reference,
+                                                                                                   "route"]),
+                     "form": route.page_form(case, page=forms_page, initial=initial, auto_id=f"route_{case.pk}_%s")})
+    return render(request, "cases/triage.html", {"page": page, "rows": rows,
+                                                 "ambiguous": TriageReason.AMBIGUOUS_RULE})

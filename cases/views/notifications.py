@@ -1,27 +1,47 @@
-"""The bell's list: a person's notices, marked read one by one or all at once (DESIGN.md §2 rule 9).
+"""The bell's list: a person's notices from every notice table, marked read one by one or all at once
+(DESIGN.md §2 rule 9).
 
-Reading is a POST: opening a case from the list goes through `notification_read` with the case page as
+Reading is a POST: opening a notice's page from the list goes through `notification_read` with that page as
 `next`, so a GET never changes anything (a link preview or a prefetch must not mark a notice read).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Value
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.models import Notification
-from cases.views.common import PAGE_SIZE, next_page
+from core.notices import each_table, notice_model, notice_models, union_all
+from core.pages import PAGE_SIZE, next_page
 
 TABS = {"all": gettext_lazy("All"), "unread": gettext_lazy("Unread")}
 
 
-def notices_of(user):
-    return Notification.objects.filter(recipient=user)
+def unread_count(user) -> int:
+    """The bell's figure: one query over every notice table."""
+    return union_all(each_table(lambda model: model.objects.filter(recipient=user, read_at__isnull=True)
+                                .values("pk"))).count()
+
+
+def _page_of_notices(page) -> list:
+    """The notices of one page of (table, id, time) rows, read with what the list shows beside each: one query
+    per table."""
+    ids = defaultdict(list)
+    for source, pk, _created_at in page:
+        ids[source].append(pk)
+    found = {}
+    for source, pks in ids.items():
+        model = notice_model(source)
+        for notice in model.objects.filter(pk__in=pks).select_related(*model.list_relations):
+            found[source, notice.pk] = notice
+    return [found[source, pk] for source, pk, _created_at in page if (source, pk) in found]
 
 
 @require_GET
@@ -29,26 +49,31 @@ def notices_of(user):
 def notification_list(request):
     """The signed-in user's notices, newest first, the unread ones marked; all (the default) or unread only."""
     shown = request.GET.get("show") if request.GET.get("show") in TABS else "all"
-    notices = notices_of(request.user)
-    if shown == "unread":
-        notices = notices.filter(read_at__isnull=True)
-    # The headline names the case (a consultation notice carries its case too) or the violation; one query.
-    notices = notices.select_related("case", "consultation__case", "violation__kind", "violation__person").order_by(
-        "-created_at", "-id")
-    page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def rows(model):
+        notices = model.objects.filter(recipient=request.user)
+        if shown == "unread":
+            notices = notices.filter(read_at__isnull=True)
+        return notices.annotate(source=Value(model._meta.label_lower)).values_list("source", "id", "created_at")
+
+    listed = union_all(each_table(rows)).order_by("-created_at", "-id")
+    page = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     tabs = [{"key": key, "label": label} for key, label in TABS.items()]
-    return render(request, "notifications/list.html", {"page": page, "notices": page.object_list, "tabs": tabs,
+    return render(request, "notifications/list.html", {"page": page, "notices": _page_of_notices(page), "tabs": tabs,
                                                        "shown": shown})
 
 
 @require_POST
 @login_required
-def notification_read(request, notification_id: int):
+def notification_read(request, source: str, notification_id: int):
     """Mark one of one's own notices read; anyone else's answers 404, never a hint that it exists.
 
-    Also the way a case is opened from the list: the form's `next` is the case page.
+    Also the way a notice's page is opened from the list: the form's `next` is that page.
     """
-    notices = notices_of(request.user).filter(pk=notification_id)
+    model = notice_model(source)
+    if model is None:
+        raise Http404
+    notices = model.objects.filter(recipient=request.user, pk=notification_id)
     # Keeps the first reading's time when a notice is opened again.
     if not notices.filter(read_at__isnull=True).update(read_at=timezone.now()) and not notices.exists():
         raise Http404
@@ -58,5 +83,7 @@ def notification_read(request, notification_id: int):
 @require_POST
 @login_required
 def notifications_read_all(request):
-    notices_of(request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    now = timezone.now()
+    for model in notice_models():
+        model.objects.filter(recipient=request.user, read_at__isnull=True).update(read_at=now)
     return redirect(next_page(request) or "notifications")

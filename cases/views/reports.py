@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from cases import policy
 from cases.forms import ConsultationPeriodForm
 from cases.reports import consultation_figures
-from cases.selectors import leads_city_committee, sees_whole_city, staff_of
-from cases.services.common import LEAD_ROLES
-from departments.models import Department
-
-
-def report_scope(user):
-    """None for the whole city (overseers, the city office, admins, and the City Committee's own leaders: the
-    Chairman and the vice-chairmen), the user's own unit for any other head or deputy head; anyone else may
-    not read the figures (403)."""
-    if sees_whole_city(user) or leads_city_committee(user):
-        return None
-    staff = staff_of(user)
-    if staff is not None and staff.role in LEAD_ROLES:
-        return Department.objects.filter(pk=staff.department_id)
-    raise PermissionDenied
+from cases.views.common import page_guard
 
 
 def percent(share: float | None) -> int | None:
@@ -31,9 +16,9 @@ def percent(share: float | None) -> int | None:
 
 
 @require_GET
-@login_required
+@page_guard("reports")
 def consultation_report(request):
-    scope = report_scope(request.user)
+    scope = policy.report_scope(request.user)
     form = ConsultationPeriodForm(request.GET or None)
     rows = None
     if not form.is_bound or form.is_valid():

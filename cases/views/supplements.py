@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
+from cases import policy
 from cases.models import EventAction
-from cases.selectors import cases_visible_to, with_list_relations
 from departments.workdays import local_date
 
 LETTER_LANGUAGE = "vi"
@@ -25,7 +25,7 @@ def _items(text: str) -> list[str]:
 @require_GET
 @login_required
 def supplement_letter(request, reference: str):
-    case = get_object_or_404(with_list_relations(cases_visible_to(request.user)).select_related(
+    case = get_object_or_404(policy.with_list_relations(policy.cases_visible_to(request.user)).select_related(
         "receiving_unit__parent"), reference=reference, supplement_requested_at__isnull=False)
     request_event = (case.events.filter(action=EventAction.SUPPLEMENT_REQUESTED).select_related("actor")
                      .order_by("-at", "-id").first())

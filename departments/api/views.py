@@ -16,7 +16,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cityops.api import AUTHENTICATION_CLASSES
+from core.api import AUTHENTICATION_CLASSES
 from departments import routing
 from departments.api import serializers
 from departments.models import AuthorityRule, CalendarDay, CaseType, Department, Role, Staff

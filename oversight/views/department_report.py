@@ -1,9 +1,9 @@
-"""The department report for the Chairman (issue 6 point 3): each unit's figures for a period as a table, a
+"""The department report for the Chairman: each unit's figures for a period as a table, a
 chart, a printable page and CSV / XLSX files.
 
 The whole city for the inspectors, Home Affairs, the city office, the admins and the City Committee's own
 leaders; a unit's head or deputy head reads their own unit only, whatever the query names; anyone else 403
-(cases.views.reports.report_scope). The page and the files read the same figures with the same form.
+(cases.policy.report_scope). The page and the files read the same figures with the same form.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,14 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from cases.exports import TABLE_WRITERS, Table
-from cases.views.common import staff_with_unit
-from cases.views.reports import report_scope
+from cases import policy
+from cases.views.common import page_guard
+from core.exports import TABLE_WRITERS, Table
+from core.periods import Period
+from core.refusals import RefusalCode, refusal_label
 from departments.models import Department
 from departments.workdays import local_date
-from oversight.department_figures import DepartmentFigures, RefusalCode, department_figures, refusal_label
+from oversight.department_figures import DepartmentFigures, department_figures
 from oversight.report_forms import ReportPeriodForm
-from oversight.staff_figures import Period
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,13 @@ class Reading:
 
 
 def read_request(request) -> Reading:
-    staff_with_unit(request)  # the membership and its unit in one query, for the scope and the navigation bar
-    scope = report_scope(request.user)
+    scope = policy.report_scope(request.user)
     whole_city = scope is None
     today = local_date(timezone.now())
     # Only a reader of the whole city gets the choice of unit: a head's `?department=` is not even read.
     form = ReportPeriodForm(request.GET or None, today=today,
                             units=Department.objects.order_by("name", "code") if whole_city else None)
-    period = form.report_period()
+    period = form.period()
     chosen = form.department() if whole_city else None
     departments = scope if not whole_city else ([chosen] if chosen else None)
     return Reading(form, period, whole_city, departments, today)
@@ -67,7 +66,7 @@ def chart_data(figures: list[DepartmentFigures]) -> dict:
 
 
 @require_GET
-@login_required
+@page_guard("reports")
 def department_report(request):
     reading = read_request(request)
     figures = None
@@ -124,7 +123,7 @@ def department_table(figures: list[DepartmentFigures]) -> Table:
 
 
 @require_GET
-@login_required
+@page_guard("reports")
 def department_report_export(request, fmt: str):
     """The report as a CSV or XLSX file, for the same readers, units and period as the page."""
     reading = read_request(request)

@@ -1,7 +1,7 @@
-"""The oversight records as pages (issue 6 point 1): an overview, inspections with their files, violations
+"""The oversight records as pages: an overview, inspections with their files, violations
 and the actions taken on them, commendations.
 
-Only inspectors, Home Affairs and admins reach them (`oversight_required`: sign-in for visitors, 403 for
+Only inspectors, Home Affairs and admins reach them (the policy's `oversee`: sign-in for visitors, 403 for
 other staff). Each page parses with a form and calls one service of oversight/services.py; a refusal is told
 as a message, a ValidationError on the form's fields, and a service writes all of a record or none of it.
 """
@@ -24,13 +24,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.deadlines import Window
-from cases.downloads import attachment_response
+from cases.measures import Window
 from cases.models import Case
-from cases.refusals import Refused
-from cases.views.common import PAGE_SIZE, add_service_errors, error_sentences, not_done
+from cases.views.common import page_guard
+from core.files import file_response
+from core.pages import PAGE_SIZE, add_service_errors, error_sentences, not_done
+from core.refusals import Refused
 from oversight import services
-from oversight.access import oversight_required
 from oversight.forms import (
     ActForm,
     AttachmentForm,
@@ -72,7 +72,7 @@ def now_window() -> Window:
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def oversight_home(request):
     window = now_window()
     open_violations = Violation.objects.filter(status=ViolationStatus.OPEN)
@@ -90,7 +90,7 @@ def oversight_home(request):
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def inspection_list(request):
     form = InspectionFilterForm(request.GET)
     inspections = (form.filter(Inspection.objects.all()).select_related("department")
@@ -104,7 +104,7 @@ def inspection_list(request):
 
 
 @require_http_methods(["GET", "POST"])
-@oversight_required
+@page_guard("oversee")
 def inspection_new(request):
     form = InspectionForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -119,7 +119,7 @@ def inspection_new(request):
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def inspection_detail(request, inspection_id: int):
     inspection = get_object_or_404(
         Inspection.objects.select_related("department", "recorded_by").prefetch_related(
@@ -132,7 +132,7 @@ def inspection_detail(request, inspection_id: int):
 
 
 @require_POST
-@oversight_required
+@page_guard("oversee")
 def inspection_attach_view(request, inspection_id: int):
     inspection = get_object_or_404(Inspection, pk=inspection_id)
     form = AttachmentForm(request.POST, request.FILES)
@@ -151,18 +151,18 @@ def inspection_attach_view(request, inspection_id: int):
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def inspection_file(request, inspection_id: int, attachment_id: int):
     # Looked up by both ids: a file id under another inspection's address is not found.
     attachment = get_object_or_404(InspectionAttachment, pk=attachment_id, inspection_id=inspection_id)
-    return attachment_response(attachment)
+    return file_response(attachment)
 
 
 # --- Violations ----------------------------------------------------------------------------------------------
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def violation_list(request):
     window = now_window()
     form = ViolationFilterForm(request.GET)
@@ -172,7 +172,7 @@ def violation_list(request):
 
 
 @require_http_methods(["GET", "POST"])
-@oversight_required
+@page_guard("oversee")
 def violation_new(request):
     if request.method == "GET":
         form = ViolationForm.prefilled(request.GET, user=request.user)
@@ -220,7 +220,7 @@ def violation_queryset():
         "person__staff__department", "department", "kind", "severity", "inspection__department", "handler",
         "recorded_by", "extended_by", "closed_by",
     ).prefetch_related(
-        Prefetch("cases", Case.objects.select_related("owner").order_by("reference")),
+        Prefetch("cases", Case.unscoped.select_related("owner").order_by("reference")),
         Prefetch("actions", ActionTaken.objects.select_related("kind", "recorded_by")),
     )
 
@@ -240,13 +240,13 @@ def render_violation(request, violation: Violation, *, bound: tuple[str, object]
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def violation_detail(request, violation_id: int):
     return render_violation(request, get_object_or_404(violation_queryset(), pk=violation_id))
 
 
 @require_POST
-@oversight_required
+@page_guard("oversee")
 def violation_action(request, violation_id: int, action: str):
     spec = ACTIONS.get(action)
     if spec is None:
@@ -279,7 +279,7 @@ def violation_action(request, violation_id: int, action: str):
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def commendation_list(request):
     commendations = Commendation.objects.select_related(*COMMENDATION_RELATIONS, "recorded_by")
     page = Paginator(commendations, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -287,7 +287,7 @@ def commendation_list(request):
 
 
 @require_http_methods(["GET", "POST"])
-@oversight_required
+@page_guard("oversee")
 def commendation_new(request):
     form = CommendationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -22,17 +22,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from cases.deadlines import working_days_late
-from cases.selectors import staff_of
+from cases import policy
+from cases.measures import working_days_late
+from cases.views.common import page_guard
+from core.periods import Period
 from departments.models import Department
 from departments.workdays import get_calendar, local_date
-from oversight.access import oversight_required
 from oversight.models import ReviewThresholds
 from oversight.report_forms import ReportPeriodForm
 from oversight.staff_figures import (
     REASON_FIGURES,
     Figure,
-    Period,
     PersonFigures,
     ReviewReason,
     evidence,
@@ -86,13 +86,13 @@ class PersonRow:
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def staff_report(request):
     """Everyone's figures for the period (or one unit's), the needs-review and commendation lists first."""
     today = local_date(timezone.now())
     form = ReportPeriodForm(request.GET or None, today=today,
                             units=Department.objects.filter(active=True).order_by("name"))
-    period = form.report_period()
+    period = form.period()
     thresholds = ReviewThresholds.current()
     context = {"form": form, "period": period, "thresholds": thresholds, "today": today,
                "return_within": settings.RETURN_WITHIN_WORKING_DAYS}
@@ -144,7 +144,7 @@ def evidence_rows(figure: str, items, today: dt.date) -> list[EvidenceRow]:
 
 
 @require_GET
-@oversight_required
+@page_guard("oversee")
 def staff_evidence(request, username: str, figure: str):
     """The cases, returns, refused attempts or consultations behind one person's figure for the period."""
     if figure not in Figure.values:
@@ -153,10 +153,10 @@ def staff_evidence(request, username: str, figure: str):
     figure = Figure(figure)
     today = local_date(timezone.now())
     form = ReportPeriodForm(request.GET or None, today=today)
-    period = form.report_period()
+    period = form.period()
     kind = EVIDENCE_KIND[figure]
-    context = {"form": form, "period": period, "person": person, "staff": staff_of(person), "figure": figure,
-               "kind": kind, "today": today}
+    context = {"form": form, "period": period, "person": person, "staff": policy.membership(person),
+               "figure": figure, "kind": kind, "today": today}
     if period is not None:
         items = (evidence(figure, person=person, period=period, today=today)
                  .select_related(*EVIDENCE_RELATIONS[kind]).order_by(*EVIDENCE_ORDER[figure]))

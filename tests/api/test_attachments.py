@@ -5,18 +5,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.models import Attachment, CaseEvent
 from cases.services import attachment_add
-from tests.api.conftest import ROLES
-from tests.api.test_case_actions import PDF_BYTES, URL, Stages, act
+from tests.support.api import ROLES, URL, act
+from tests.support.cases import PDF_BYTES
 
 ATTACHMENT_FIELDS = {"id", "name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at", "url"}
 SEES = {"head", "deputy", "specialist", "clerk", "city_office", "inspector", "home_affairs", "admin"}
 MAY_ATTACH = {"head", "deputy", "specialist", "clerk"}
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 
-
-@pytest.fixture
-def stages(city, log_case):
-    return Stages(city, log_case)
 
 
 @pytest.fixture(autouse=True)

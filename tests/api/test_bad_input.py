@@ -51,7 +51,7 @@ CASE_FIELD_ERRORS = [
 
 
 def saved_counts():
-    return (Case.objects.count(), CaseEvent.objects.count(), ReferenceCounter.objects.count(),
+    return (Case.unscoped.count(), CaseEvent.objects.count(), ReferenceCounter.objects.count(),
             AuthorityRule.objects.count(), Department.objects.count(), CaseType.objects.count(),
             CalendarDay.objects.count(), Staff.objects.count())
 

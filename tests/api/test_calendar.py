@@ -1,7 +1,7 @@
 import pytest
 
 from departments.models import CalendarDay
-from tests.api.conftest import NON_ADMINS, ROLES
+from tests.support.api import NON_ADMINS, ROLES
 
 URL = "/api/v1/calendar/days/"
 PREVIEW = "/api/v1/routing/preview/"

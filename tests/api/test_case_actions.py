@@ -5,118 +5,24 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Case, CaseEvent, Return, RuleDispute, Submission
+from cases.models import Case, CaseEvent
 from cases.services import (
     attachment_add,
-    case_accept,
     case_complete_supplement,
     case_decide,
     case_dispute,
-    case_request_supplement,
     case_return,
     case_route,
     case_submit,
 )
-from departments.models import AuthorityRule, CaseType, DecisionLevel
-from tests.conftest import local_datetime
-
-URL = "/api/v1/cases/"
-DETAIL_FIELDS = {
-    "reference", "title", "description", "case_type", "locality", "amount", "source", "applicant_name",
-    "applicant_contact", "received_at", "key_task", "status", "owner", "assignee", "due_date", "overdue", "rule",
-    "triage_reason", "version", "accepted_at", "resolved_at", "outcome", "decision_level", "legal_basis",
-    "extended_at", "due_date_before_extension", "extension_reason",
-    "supplement_requested_at", "supplement_items", "handover_late", "events", "consultations", "attachments",
-    "returns", "submissions", "competent_department",
-}
-DISPUTE_FIELDS = {"id", "case", "rule", "department", "filed_by", "filed_at", "reason", "status", "settled_by",
-                  "settled_at", "settlement_note"}
-PDF_BYTES = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-             b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+from tests.support.api import API_ACTIONS, DETAIL_FIELDS, DISPUTE_FIELDS, URL, act, request_footprint
+from tests.support.cases import PDF_BYTES
+from tests.support.world import local_datetime
 
 
-class Stages:
-    """Brings a fresh case of the owner department (sxd) to a stage through the services themselves."""
-
-    def __init__(self, city, log_case):
-        self.city, self.log_case = city, log_case
-
-    def routed(self, **fields):
-        return self.log_case(**fields)
-
-    def in_progress(self, **fields):
-        return case_accept(case=self.routed(**fields), actor=self.city.user("specialist"))
-
-    def awaiting_supplement(self, **fields):
-        return case_request_supplement(case=self.in_progress(**fields), actor=self.city.user("specialist"),
-                                       items="Bản vẽ mặt bằng có chữ ký chủ đầu tư")
-
-    def city_level(self, **fields):
-        planning, _ = CaseType.objects.get_or_create(
-            code="urban-plan", defaults={"name": "Điều chỉnh quy hoạch chi tiết 1/500", "processing_days": 10})
-        AuthorityRule.objects.get_or_create(case_type=planning, owner=self.city.owner,
-                                            decision_level=DecisionLevel.CITY_COMMITTEE,
-                                            legal_basis="Luật Quy hoạch đô thị 2009, Điều 44")
-        return self.in_progress(case_type=planning, **fields)
-
-    def submitted(self, **fields):
-        return case_submit(case=self.city_level(**fields), actor=self.city.user("head"),
-                           summary="Tờ trình điều chỉnh quy hoạch khu dân cư")
-
-    def misrouted(self, **fields):
-        """A routed case of sxd that the rules, edited since, now give to stc."""
-        case = self.routed(**fields)
-        rule = self.city.permit_rule
-        rule.owner = self.city.outsider
-        rule.save()
-        return case
-
-    def unruled(self, to=None):
-        """A case routed by hand (to sxd unless told) from a rule gap: no rule names anyone."""
-        petition, _ = CaseType.objects.get_or_create(code="petition",
-                                                     defaults={"name": "Đơn kiến nghị", "processing_days": 10})
-        case = self.log_case(case_type=petition, title="Kiến nghị về lấn chiếm vỉa hè")
-        return case_route(case=case, actor=self.city.user("clerk"), to=to or self.city.owner)
-
-
-@pytest.fixture
-def stages(city, log_case):
-    return Stages(city, log_case)
-
-
-def act(client, case, action, body=None):
-    return client.post(f"{URL}{case.reference}/{action}/", body if body is not None else {}, format="json")
-
-
-def footprint(case) -> tuple:
-    """What a refused or rejected action must leave as it was."""
-    return (Case.objects.filter(pk=case.pk).values().get(), CaseEvent.objects.filter(case=case).count(),
-            Return.objects.filter(case=case).count(), list(Submission.objects.filter(case=case).values()),
-            RuleDispute.objects.filter(case=case).count())
-
-
-# action -> (stage, actor, body, event written, status after)
-ACTIONS = {
-    "accept": ("routed", "specialist", {}, "accepted", "in_progress"),
-    "assign": ("routed", "head", {"assignee": "specialist"}, "assigned", "in_progress"),
-    "propose": ("in_progress", "specialist", {"note": "Đề nghị cấp phép có điều kiện"}, "proposed", "in_progress"),
-    "return": ("misrouted", "specialist", {"reason": "Không thuộc chức năng của Sở"}, "returned", "triage"),
-    "transfer": ("misrouted", "head", {"to": "stc", "reason": "Chuyển Sở Tài chính theo quy định"}, "transferred",
-                 "routed"),
-    "submit": ("city_level", "head", {"summary": "Tờ trình số 12/TTr-SXD"}, "submitted", "submitted"),
-    "decide": ("submitted", "city_office", {"outcome": "approved", "note": "Đồng ý theo tờ trình"}, "decided",
-               "resolved"),
-    "resolve": ("in_progress", "deputy", {"note": "Đã cấp giấy phép số 45/GPXD"}, "resolved", "resolved"),
-    "request-supplement": ("in_progress", "specialist", {"items": "Giấy chứng nhận quyền sử dụng đất (bản sao)"},
-                           "supplement_requested", "awaiting_supplement"),
-    "complete-supplement": ("awaiting_supplement", "specialist", {"note": "Đã nhận đủ hồ sơ"},
-                            "supplement_completed", "in_progress"),
-}
-
-
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", API_ACTIONS)
 def test_each_action_answers_with_the_case_detail(api, stages, action):
-    stage, actor, body, event, status_after = ACTIONS[action]
+    stage, actor, body, event, status_after = API_ACTIONS[action]
     case = getattr(stages, stage)()
     client = api(actor)
 
@@ -133,9 +39,9 @@ def test_each_action_answers_with_the_case_detail(api, stages, action):
     assert (data["events"][-1]["action"], data["events"][-1]["actor"]) == (event, actor)
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", API_ACTIONS)
 def test_each_action_takes_only_post(api, stages, action):
-    stage, actor, *_ = ACTIONS[action]
+    stage, actor, *_ = API_ACTIONS[action]
     case = getattr(stages, stage)()
 
     assert api(actor).get(f"{URL}{case.reference}/{action}/").status_code == 405
@@ -292,7 +198,7 @@ def asked_once(stages):
 def disputed(stages):
     case = stages.routed()
     case_dispute(case=case, actor=stages.city.user("head"), reason="Quy định chưa đúng")
-    return Case.objects.get(pk=case.pk)
+    return Case.unscoped.get(pk=case.pk)
 
 
 # (how to get the case, actor, action, body, refusal code, attempted)
@@ -324,14 +230,14 @@ def prepare(stages, stage):
                          ids=[f"{row[2]}-{row[4]}" for row in REFUSALS])
 def test_refusals_are_409_with_code_and_recorded(api, city, stages, stage, actor, action, body, code, attempted):
     case = prepare(stages, stage)
-    case_row, events, *rest = footprint(case)
+    case_row, events, *rest = request_footprint(case)
 
     response = act(api(actor), case, action, body)
 
     assert response.status_code == 409
     assert set(response.json()) == {"code", "detail"}
     assert response.json()["code"] == code
-    assert footprint(case) == (case_row, events + 1, *rest)
+    assert request_footprint(case) == (case_row, events + 1, *rest)
     refusal = CaseEvent.objects.filter(case=case).latest("id")
     assert (refusal.action, refusal.actor, refusal.payload["code"], refusal.payload["attempted"]) == (
         "refused", city.user(actor), code, attempted)
@@ -381,26 +287,26 @@ BAD_INPUT = [
                          ids=[f"{row[2]}-{row[4]}-{n}" for n, row in enumerate(BAD_INPUT)])
 def test_bad_input_is_400_and_changes_nothing(api, stages, stage, actor, action, body, field):
     case = getattr(stages, stage)()
-    before = footprint(case)
+    before = request_footprint(case)
 
     response = act(api(actor), case, action, body)
 
     assert response.status_code == 400
     assert field in response.json()
-    assert footprint(case) == before
+    assert request_footprint(case) == before
 
 
-@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("action", API_ACTIONS)
 @pytest.mark.parametrize("payload", [b'{"note": ', b"[1, 2]", b"null", b"\xff\xfe"])
 def test_malformed_json_is_400_and_changes_nothing(api, stages, action, payload):
-    stage, actor, *_ = ACTIONS[action]
+    stage, actor, *_ = API_ACTIONS[action]
     case = getattr(stages, stage)()
-    before = footprint(case)
+    before = request_footprint(case)
 
     response = api(actor).post(f"{URL}{case.reference}/{action}/", payload, content_type="application/json")
 
     assert response.status_code == 400
-    assert footprint(case) == before
+    assert request_footprint(case) == before
 
 
 def test_unknown_case_is_404(api, city):
@@ -458,7 +364,7 @@ def test_the_schema_documents_every_action(db):
 
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
 
-    for action in [*ACTIONS, "dispute"]:
+    for action in [*API_ACTIONS, "dispute"]:
         operation = paths[f"/api/v1/cases/{{reference}}/{action}/"]["post"]
         assert "409" in operation["responses"], action
     assert "201" in paths["/api/v1/cases/{reference}/dispute/"]["post"]["responses"]

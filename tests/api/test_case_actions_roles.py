@@ -7,8 +7,7 @@ is refused with `not_owner` (409, recorded); a member of the owner without the r
 import pytest
 
 from cases.models import CaseEvent
-from tests.api.conftest import ROLES
-from tests.api.test_case_actions import ACTIONS, Stages, act, footprint
+from tests.support.api import API_ACTIONS, ROLES, act, request_footprint
 
 SEES = {"head", "deputy", "specialist", "clerk", "city_office", "inspector", "home_affairs", "admin"}
 OWNER_STAFF = {"head", "deputy", "specialist", "clerk"}
@@ -19,13 +18,9 @@ MAY = {
     "submit": LEADS, "decide": {"city_office", "admin"}, "resolve": LEADS, "request-supplement": HANDLERS,
     "complete-supplement": HANDLERS, "dispute": HANDLERS,
 }
-BODIES = {action: (stage, body) for action, (stage, _, body, *_) in ACTIONS.items()}
+BODIES = {action: (stage, body) for action, (stage, _, body, *_) in API_ACTIONS.items()}
 BODIES["dispute"] = ("routed", {"reason": "Quy định giao nhầm thẩm quyền"})
 
-
-@pytest.fixture
-def stages(city, log_case):
-    return Stages(city, log_case)
 
 
 def expected(action: str, role: str) -> int:
@@ -43,7 +38,7 @@ def expected(action: str, role: str) -> int:
 def test_role_and_action(api, city, stages, action, role):
     stage, body = BODIES[action]
     case = getattr(stages, stage)()
-    before = footprint(case)
+    before = request_footprint(case)
     last_event = CaseEvent.objects.filter(case=case).latest("id").pk
 
     response = act(api(role), case, action, body)
@@ -58,6 +53,6 @@ def test_role_and_action(api, city, stages, action, role):
         assert response.json()["code"] == "not_owner"
         assert [(e.action, e.actor, e.payload["code"]) for e in new_events] == [
             ("refused", city.user(role), "not_owner")]
-        assert footprint(case)[0] == before[0]
+        assert request_footprint(case)[0] == before[0]
     else:
-        assert footprint(case) == before
+        assert request_footprint(case) == before

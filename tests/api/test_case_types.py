@@ -2,7 +2,7 @@ import pytest
 
 from departments import generations
 from departments.models import CaseType
-from tests.api.conftest import NON_ADMINS, ROLES
+from tests.support.api import NON_ADMINS, ROLES
 
 URL = "/api/v1/case-types/"
 NEW_TYPE = {"code": "business-registration", "name": "Đăng ký kinh doanh", "processing_days": 3,

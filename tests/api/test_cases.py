@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Status
 from departments.models import CaseType
-from tests.api.conftest import NON_CLERKS, ROLES
-from tests.conftest import local_datetime
+from tests.support.api import NON_CLERKS, ROLES
+from tests.support.world import local_datetime
 
 URL = "/api/v1/cases/"
 LIST_FIELDS = {"reference", "title", "description", "case_type", "locality", "amount", "source", "applicant_name",
@@ -32,7 +32,7 @@ def references(response):
 
 def put_in_progress(case, assignee):
     # Test setup only: the accept/assign services do not exist yet, so the state is written directly.
-    Case.objects.filter(pk=case.pk).update(status=Status.IN_PROGRESS, assignee=assignee)
+    Case.unscoped.filter(pk=case.pk).update(status=Status.IN_PROGRESS, assignee=assignee)
 
 
 def test_clerk_logs_a_case_and_it_is_routed(api, city):
@@ -53,7 +53,7 @@ def test_clerk_logs_a_case_and_it_is_routed(api, city):
         ("created", "clerk", "triage", None), ("routed", "clerk", "routed", "sxd")]
     assert set(body["events"][0]) == EVENT_FIELDS
     assert body["consultations"] == []
-    assert Case.objects.get(reference=body["reference"]).created_by == city.user("clerk")
+    assert Case.unscoped.get(reference=body["reference"]).created_by == city.user("clerk")
 
 
 def test_admin_logs_a_case_under_the_city_code(api):
@@ -90,7 +90,7 @@ def test_only_clerks_and_admins_log_cases(api, role):
     response = api(role).post(URL, NEW_CASE, format="json")
 
     assert response.status_code == 403
-    assert not Case.objects.exists()
+    assert not Case.unscoped.exists()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -175,7 +175,7 @@ def test_resolved_or_triage_cases_are_never_overdue(api, log_case):
     petition = CaseType.objects.create(code="petition", name="Đơn kiến nghị", processing_days=10)
     triage = log_case(case_type=petition, received_at=local_datetime(2025, 1, 6))
     resolved = log_case(received_at=local_datetime(2025, 1, 6))
-    Case.objects.filter(pk=resolved.pk).update(status=Status.RESOLVED)  # test setup: no resolve service yet
+    Case.unscoped.filter(pk=resolved.pk).update(status=Status.RESOLVED)  # test setup: no resolve service yet
 
     refs = set(references(api("admin").get(URL, {"overdue": "false"})))
 

@@ -8,112 +8,30 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, Consultation, Reconciliation, RuleDispute, Submission
+from cases.models import Case, CaseEvent, Consultation, Reconciliation, RuleDispute
 from cases.services import (
     attachment_add,
-    case_accept,
-    case_consult,
     case_reconcile,
     case_submit,
     consultation_respond,
 )
 from departments.models import Department
-from departments.workdays import get_calendar, local_date
-from tests.api.test_case_actions import DETAIL_FIELDS, PDF_BYTES
-from tests.conftest import local_datetime
-
-CASES = "/api/v1/cases/"
-CONSULTATIONS = "/api/v1/consultations/"
-QUESTION = "Đề nghị cho ý kiến về sự phù hợp với quy hoạch sử dụng đất"
-WHY = "Công trình nằm trong hành lang bảo vệ kênh thủy lợi"
-CONSULTATION_FIELDS = {
-    "id", "case", "department", "question", "due_date", "status", "position", "comment", "round", "required",
-    "justification", "requested_by", "requested_at", "assignee", "answered_by", "answered_at", "answered_late",
-    "overdue",
-}
-
-
-class Consults:
-    """Cases and consultations at each stage, reached through the services themselves.
-
-    A building permit belongs to Sở Xây dựng (sxd) and its rule names no consultee, so asking Sở NN&MT
-    (snnmt) needs a justification. Land allocation belongs to snnmt, goes up to the City Committee, and its
-    rule requires the opinions of sxd and Sở Tài chính (stc).
-    """
-
-    def __init__(self, city, log_case):
-        self.city, self.log_case = city, log_case
-
-    def user(self, name):
-        return self.city.user(name)
-
-    def permit(self, **fields) -> Case:
-        return case_accept(case=self.log_case(**fields), actor=self.user("specialist"))
-
-    def land(self, **fields) -> Case:
-        return case_accept(case=self.log_case(case_type=self.city.land, **fields),
-                           actor=self.user("consulted_specialist"))
-
-    def ask(self, case: Case, *codes: str) -> list[Consultation]:
-        """The owner's specialist asks the named units (a justification covers any the rule does not require)."""
-        actor = self.user("consulted_specialist" if case.owner == self.city.consulted else "specialist")
-        units = [Department.objects.get(code=code) for code in codes]
-        return case_consult(case=case, actor=actor, departments=units, question=QUESTION, justification=WHY)
-
-    def open_permit_consultation(self) -> Consultation:
-        [consultation] = self.ask(self.permit(), "snnmt")
-        return consultation
-
-    def answered_permit_consultation(self, position="agree", comment="") -> Consultation:
-        consultation = self.open_permit_consultation()
-        return consultation_respond(consultation=consultation, actor=self.user("consulted_specialist"),
-                                    position=position, comment=comment)
-
-    def land_disagreement(self) -> tuple[Case, dict[str, Consultation]]:
-        """A land case on which sxd agreed and stc disagreed."""
-        case = self.land()
-        asked = {c.department.code: c for c in self.ask(case, "sxd", "stc")}
-        consultation_respond(consultation=asked["sxd"], actor=self.user("head"), position="agree")
-        consultation_respond(consultation=asked["stc"], actor=self.user("outsider_head"), position="disagree",
-                             comment="Giá đất chưa phù hợp khung giá của thành phố")
-        return Case.objects.get(pk=case.pk), asked
-
-
-@pytest.fixture
-def consults(city, log_case):
-    return Consults(city, log_case)
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def post(client, path, body=None):
-    return client.post(path, body if body is not None else {}, format="json")
-
-
-def case_url(case, action):
-    return f"{CASES}{case.reference}/{action}/"
-
-
-def consultation_url(consultation, action):
-    return f"{CONSULTATIONS}{consultation.pk}/{action}/"
-
-
-def footprint(case) -> tuple:
-    """Everything a refused or rejected request must leave as it was (apart from the refusal's event)."""
-    return (Case.objects.filter(pk=case.pk).values().get(), CaseEvent.objects.filter(case=case).count(),
-            list(Consultation.objects.filter(case=case).order_by("id").values()),
-            list(Reconciliation.objects.filter(consultation__case=case).values()),
-            RuleDispute.objects.filter(case=case).count(), Submission.objects.filter(case=case).count())
-
-
-def consultation_due_today() -> dt.date:
-    return get_calendar().due_date(local_date(timezone.now()), 5)
-
-
-# --- what each action answers --------------------------------------------------------------------------------
+from departments.workdays import local_date
+from tests.support.api import (
+    CASES,
+    CONSULTATION_FIELDS,
+    CONSULTATIONS,
+    DETAIL_FIELDS,
+    QUESTION,
+    WHY,
+    case_url,
+    consult_footprint,
+    consultation_due_today,
+    consultation_url,
+    post,
+)
+from tests.support.cases import PDF_BYTES
+from tests.support.world import local_datetime
 
 
 def test_consult_answers_201_with_the_consultations_it_opened(api, consults):
@@ -128,7 +46,7 @@ def test_consult_answers_201_with_the_consultations_it_opened(api, consults):
     assert [set(item) for item in opened] == [CONSULTATION_FIELDS] * 2
     assert [item["department"] for item in opened] == ["snnmt", "stc"]
     assert sorted(item["id"] for item in opened) == list(
-        Consultation.objects.filter(case=case).order_by("id").values_list("id", flat=True))
+        Consultation.unscoped.filter(case=case).order_by("id").values_list("id", flat=True))
     first = opened[0]
     assert {key: value for key, value in first.items() if key not in ("id", "department", "requested_at")} == {
         "case": case.reference, "question": QUESTION, "due_date": consultation_due_today().isoformat(),
@@ -291,7 +209,7 @@ def test_the_whole_path_from_consultation_to_decision(api, city):
     logged = post(clerk, CASES, {"title": "Giao đất xây dựng trường mầm non phường Lê Chân",
                                  "case_type": "land-allocation", "applicant_name": "UBND phường Lê Chân"})
     assert logged.status_code == 201, logged.json()
-    case = Case.objects.get(reference=logged.json()["reference"])
+    case = Case.unscoped.get(reference=logged.json()["reference"])
     assert (logged.json()["owner"], logged.json()["status"]) == ("snnmt", "routed")
     assert post(owner_specialist, case_url(case, "accept")).status_code == 200
 
@@ -437,14 +355,14 @@ REFUSALS = [
                          ids=[f"{row[0].__name__}-{row[2]}" for row in REFUSALS])
 def test_refusals_are_409_with_code_and_recorded(api, city, consults, prepare, actor, code, attempted):
     case, path, body = prepare(consults)
-    case_row, events, *rest = footprint(case)
+    case_row, events, *rest = consult_footprint(case)
 
     response = post(api(actor), path, body)
 
     assert response.status_code == 409, response.json()
     assert set(response.json()) == {"code", "detail"}
     assert response.json()["code"] == code
-    assert footprint(case) == (case_row, events + 1, *rest)
+    assert consult_footprint(case) == (case_row, events + 1, *rest)
     refusal = CaseEvent.objects.filter(case=case).latest("id")
     assert (refusal.action, refusal.actor, refusal.payload["code"], refusal.payload["attempted"]) == (
         "refused", city.user(actor), code, attempted)
@@ -461,24 +379,24 @@ def test_a_refused_consultation_names_the_units_at_fault(api, consults):
 
 def test_the_consulted_units_staff_without_the_role_may_not_assign(api, consults):
     consultation = consults.open_permit_consultation()
-    before = footprint(consultation.case)
+    before = consult_footprint(consultation.case)
 
     response = post(api("consulted_specialist"), consultation_url(consultation, "assign"),
                     {"assignee": "consulted_specialist"})
 
     assert response.status_code == 403
-    assert footprint(consultation.case) == before
+    assert consult_footprint(consultation.case) == before
 
 
 def test_the_owners_specialist_may_not_reconcile(api, consults):
     case, asked = consults.land_disagreement()
-    before = footprint(case)
+    before = consult_footprint(case)
 
     response = post(api("consulted_specialist"), case_url(case, "reconcile"),
                     {"consultation": asked["stc"].pk, "note": "Đã thống nhất"})
 
     assert response.status_code == 403
-    assert footprint(case) == before
+    assert consult_footprint(case) == before
 
 
 # --- bad input -------------------------------------------------------------------------------------------------
@@ -568,15 +486,15 @@ def prepare_bad_input(consults, stage, action, body):
                          ids=[f"{row[2]}-{row[4]}-{n}" for n, row in enumerate(BAD_INPUT)])
 def test_bad_input_is_400_and_changes_nothing(api, consults, stage, actor, action, body, field):
     case, path, body = prepare_bad_input(consults, stage, action, body)
-    before = footprint(case)
-    consultations, reconciliations = Consultation.objects.count(), Reconciliation.objects.count()
+    before = consult_footprint(case)
+    consultations, reconciliations = Consultation.unscoped.count(), Reconciliation.objects.count()
 
     response = post(api(actor), path, body)
 
     assert response.status_code == 400, response.content
     assert field in response.json()
-    assert footprint(case) == before
-    assert (Consultation.objects.count(), Reconciliation.objects.count()) == (consultations, reconciliations)
+    assert consult_footprint(case) == before
+    assert (Consultation.unscoped.count(), Reconciliation.objects.count()) == (consultations, reconciliations)
 
 
 def test_an_inactive_unit_is_not_consulted(api, consults):
@@ -587,7 +505,7 @@ def test_an_inactive_unit_is_not_consulted(api, consults):
 
     assert response.status_code == 400
     assert "stc" in response.json()["departments"][0]
-    assert not Consultation.objects.exists()
+    assert not Consultation.unscoped.exists()
 
 
 def test_an_attachment_of_another_case_is_refused_as_unknown(api, city, consults, media_root):
@@ -595,26 +513,26 @@ def test_an_attachment_of_another_case_is_refused_as_unknown(api, city, consults
     elsewhere = attachment_add(case=other, actor=city.user("specialist"), upload=SimpleUploadedFile(
         "ban-ve.pdf", PDF_BYTES, content_type="application/pdf"))
     case, asked = consults.land_disagreement()
-    before = footprint(case)
+    before = consult_footprint(case)
 
     response = post(api("consulted_head"), case_url(case, "reconcile"),
                     {"consultation": asked["stc"].pk, "note": "Đã thống nhất", "attachment": elsewhere.pk})
 
     assert response.status_code == 400
     assert "attachment" in response.json()
-    assert footprint(case) == before
+    assert consult_footprint(case) == before
 
 
 def test_a_disagreement_is_reconciled_once(api, consults):
     case, asked = consults.land_disagreement()
     first = post(api("consulted_head"), case_url(case, "reconcile"), {"consultation": asked["stc"].pk, "note": "x"})
-    before = footprint(case)
+    before = consult_footprint(case)
 
     again = post(api("consulted_head"), case_url(case, "reconcile"), {"consultation": asked["stc"].pk, "note": "y"})
 
     assert (first.status_code, again.status_code) == (200, 400)
     assert "consultation" in again.json()
-    assert footprint(case) == before
+    assert consult_footprint(case) == before
 
 
 PATHS = {
@@ -630,12 +548,12 @@ ACTORS = {"consult": "specialist", "reconcile": "head", "respond": "consulted_sp
 @pytest.mark.parametrize("payload", [b'{"question": ', b"[1, 2]", b"null", b"\xff\xfe", b'"snnmt"'])
 def test_malformed_json_is_400_and_changes_nothing(api, consults, action, payload):
     consultation = consults.open_permit_consultation()
-    before = footprint(consultation.case)
+    before = consult_footprint(consultation.case)
 
     response = api(ACTORS[action]).post(PATHS[action](consultation), payload, content_type="application/json")
 
     assert response.status_code == 400
-    assert footprint(consultation.case) == before
+    assert consult_footprint(consultation.case) == before
 
 
 @pytest.mark.parametrize("action", PATHS)

@@ -12,9 +12,8 @@ from cases.services import (
     consultation_respond,
     deem_silent_consultations_agreed,
 )
-from tests.api.test_auth import obtain_token
-from tests.api.test_consult_actions import CONSULTATION_FIELDS, CONSULTATIONS, Consults
-from tests.conftest import local_datetime
+from tests.support.api import CONSULTATION_FIELDS, CONSULTATIONS, Consults, obtain_token
+from tests.support.world import local_datetime
 
 CASES = "/api/v1/cases/"
 
@@ -135,12 +134,13 @@ def test_the_case_detail_lists_its_consultations_and_reconciliations(api, consul
 
     detail = client.get(f"{CASES}{case.reference}/").json()
 
-    assert [c["department"] for c in detail["consultations"]] == ["sxd", "stc"]
+    # As on the case's page: by request, then by the consulted unit's name (Sở Tài chính before Sở Xây dựng).
+    assert [c["department"] for c in detail["consultations"]] == ["stc", "sxd"]
     for shown in detail["consultations"]:
         assert set(shown) == CONSULTATION_FIELDS | {"reconciliation"}
         row = client.get(f"{CONSULTATIONS}{shown['id']}/").json()
         assert {key: value for key, value in shown.items() if key != "reconciliation"} == row
-    sxd, stc = detail["consultations"]
+    stc, sxd = detail["consultations"]
     assert (sxd["status"], sxd["assignee"], sxd["reconciliation"]) == ("open", None, None)
     assert (stc["assignee"], stc["answered_by"], stc["position"]) == (
         "outsider_specialist", "outsider_specialist", "disagree")

@@ -1,7 +1,7 @@
 import pytest
 
 from departments.models import Department, DepartmentKind
-from tests.api.conftest import NON_ADMINS, ROLES
+from tests.support.api import NON_ADMINS, ROLES
 
 URL = "/api/v1/departments/"
 FIELDS = {"code", "name", "kind", "parent", "active", "national_id", "valid_from", "valid_to"}

@@ -4,15 +4,10 @@ import pytest
 
 from cases.models import CaseEvent, DisputeStatus, RuleDispute
 from cases.services import case_dispute, dispute_settle
-from tests.api.conftest import ROLES
-from tests.api.test_case_actions import DISPUTE_FIELDS, Stages, act
+from tests.support.api import DISPUTE_FIELDS, ROLES, act
 
 URL = "/api/v1/disputes/"
 
-
-@pytest.fixture
-def stages(city, log_case):
-    return Stages(city, log_case)
 
 
 @pytest.fixture

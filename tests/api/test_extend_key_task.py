@@ -12,9 +12,8 @@ from drf_spectacular.generators import SchemaGenerator
 
 from cases.models import CaseEvent
 from cases.services import case_extend, case_resolve, case_set_key_task
-from tests.api.test_case_actions import DETAIL_FIELDS, Stages, act, footprint
-from tests.cases.conftest import Clock
-from tests.conftest import local_datetime
+from tests.support.api import DETAIL_FIELDS, act, request_footprint
+from tests.support.world import local_datetime
 
 URL = "/api/v1/cases/"
 RECEIVED = local_datetime(2025, 6, 2, 9)
@@ -25,18 +24,12 @@ EXTENSION_FIELDS = {"extended_at", "due_date_before_extension", "extension_reaso
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
-
-
-@pytest.fixture
-def stages(city, log_case, clock):
-    """The API tests' stages, every case received on Monday 2 June; the clock then stands on 18 June."""
-    base = Stages(city, log_case)
+def stages(stages, clock):
+    """The shared stages, every case received on Monday 2 June; the clock then stands on 18 June."""
 
     def at(stage, **fields):
         clock.set(RECEIVED)
-        case = getattr(base, stage)(received_at=RECEIVED, **fields)
+        case = getattr(stages, stage)(received_at=RECEIVED, **fields)
         clock.set(NOW)
         return case
 
@@ -135,14 +128,14 @@ def prepare(city, stages, clock, stage):
 def test_refusals_are_409_with_code_and_recorded(api, city, stages, clock, stage, actor, action, body, code,
                                                  attempted):
     case = prepare(city, stages, clock, stage)
-    case_row, events, *rest = footprint(case)
+    case_row, events, *rest = request_footprint(case)
 
     response = act(api(actor), case, action, body)
 
     assert response.status_code == 409, response.json()
     assert set(response.json()) == {"code", "detail"}
     assert response.json()["code"] == code
-    assert footprint(case) == (case_row, events + 1, *rest)
+    assert request_footprint(case) == (case_row, events + 1, *rest)
     refusal = CaseEvent.objects.filter(case=case).latest("id")
     assert (refusal.action, refusal.actor, refusal.payload["code"], refusal.payload["attempted"]) == (
         "refused", city.user(actor), code, attempted)
@@ -180,24 +173,24 @@ BAD_KEY_TASK = [({}, "key_task"), ({"key_task": None}, "key_task"), ({"key_task"
                          ids=[f"extend-{n}" for n in range(len(BAD_EXTEND))]
                          + [f"key-task-{n}" for n in range(len(BAD_KEY_TASK))])
 def test_bad_input_is_400_and_changes_nothing(api, case, action, body, field):
-    before = footprint(case)
+    before = request_footprint(case)
 
     response = act(api("head"), case, action, body)
 
     assert response.status_code == 400
     assert field in response.json(), response.json()
-    assert footprint(case) == before
+    assert request_footprint(case) == before
 
 
 @pytest.mark.parametrize("action", ["extend", "key-task"])
 @pytest.mark.parametrize("payload", [b'{"due_date": ', b"[1, 2]", b"null", b"\xff\xfe"])
 def test_malformed_json_is_400(api, case, action, payload):
-    before = footprint(case)
+    before = request_footprint(case)
 
     response = api("head").post(f"{URL}{case.reference}/{action}/", payload, content_type="application/json")
 
     assert response.status_code == 400
-    assert footprint(case) == before
+    assert request_footprint(case) == before
 
 
 # Who may: a unit that does not see the case gets 404; a member without the role, or an overseer who may not
@@ -212,13 +205,13 @@ ROLE_ERRORS = [
 
 @pytest.mark.parametrize(("action", "role", "status"), ROLE_ERRORS, ids=[f"{a}-{r}" for a, r, _s in ROLE_ERRORS])
 def test_role_errors(api, case, action, role, status):
-    before = footprint(case)
+    before = request_footprint(case)
     body = BODY if action == "extend" else {"key_task": True}
 
     response = act(api(role), case, action, body)
 
     assert response.status_code == status
-    assert footprint(case) == before
+    assert request_footprint(case) == before
 
 
 @pytest.mark.parametrize("action", ["extend", "key-task"])

@@ -3,7 +3,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from departments.models import AuthorityRule
-from tests.api.conftest import NON_ADMINS, ROLES
+from tests.support.api import NON_ADMINS, ROLES
 
 URL = "/api/v1/authority-rules/"
 PREVIEW = "/api/v1/routing/preview/"

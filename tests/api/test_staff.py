@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from departments.api.serializers import StaffSerializer
 from departments.models import Staff
-from tests.api.conftest import NON_ADMINS, ROLES
+from tests.support.api import NON_ADMINS, ROLES
 
 URL = "/api/v1/staff/"
 User = get_user_model()

@@ -174,4 +174,4 @@ def test_the_applicant_is_asked_for_a_supplement_on_a_printable_letter(page, sig
     assert not page.locator("[data-test=print]").is_visible()
     assert letter.is_visible()
     assert re.search(r"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", letter.inner_text())
-    assert Case.objects.get(pk=case.pk).supplement_requested_at is not None
+    assert Case.unscoped.get(pk=case.pk).supplement_requested_at is not None

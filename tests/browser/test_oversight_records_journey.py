@@ -15,7 +15,7 @@ from django.utils import timezone
 from departments.workdays import local_date
 from oversight.models import Inspection, InspectionKind, Violation, ViolationSource
 from oversight.services import handling_due_date
-from tests.cases.conftest import PDF_BYTES, media_root  # noqa: F401 (a fixture: uploads go to a temporary folder)
+from tests.support.cases import PDF_BYTES
 
 pytestmark = pytest.mark.browser
 

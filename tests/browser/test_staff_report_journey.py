@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from cases.deadlines import working_days_late
+from cases.measures import working_days_late
 from cases.models import Case
 from cases.services import case_accept
 from departments.workdays import local_date
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 def overdue_case(city, log_case, title, days):
     case = case_accept(case=log_case(title=title), actor=city.user("specialist"))
-    Case.objects.filter(pk=case.pk).update(due_date=local_date(timezone.now()) - dt.timedelta(days=days))
+    Case.unscoped.filter(pk=case.pk).update(due_date=local_date(timezone.now()) - dt.timedelta(days=days))
     case.refresh_from_db()
     return case
 

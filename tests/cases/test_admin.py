@@ -52,7 +52,7 @@ def test_no_add_and_no_delete(admin_client, case):
     assert admin_client.get(url("delete", case.pk)).status_code == 403
     assert admin_client.post(url("delete", case.pk), {"post": "yes"}).status_code == 403
     assert "delete_selected" not in listing.content.decode()
-    assert Case.objects.filter(pk=case.pk).exists()
+    assert Case.unscoped.filter(pk=case.pk).exists()
 
 
 def test_status_owner_and_deadline_are_read_only(admin_client, city, case):
@@ -65,7 +65,7 @@ def test_status_owner_and_deadline_are_read_only(admin_client, city, case):
     ))
 
     assert response.status_code == 302
-    before, case = case, Case.objects.get(pk=case.pk)
+    before, case = case, Case.unscoped.get(pk=case.pk)
     assert case.title == "Xin cấp phép xây dựng nhà ở riêng lẻ (sửa chính tả)"
     assert (case.status, case.owner, case.assignee, case.due_date, case.key_task) == (
         Status.ROUTED, city.owner, None, before.due_date, False)

@@ -4,12 +4,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from cases.models import MailState, Notification, NotificationKind
+from cases.models import MailState, NoticeKind, Notification
 
 
 @pytest.fixture
 def failed_notice(city, log_case):
-    return Notification.objects.create(recipient=city.user("head"), kind=NotificationKind.OVERDUE, case=log_case(),
+    return Notification.objects.create(recipient=city.user("head"), kind=NoticeKind.OVERDUE, case=log_case(),
                                        mail_state=MailState.FAILED, mail_attempts=5, mail_error="SMTP timeout")
 
 

@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cases import tasks
-from cases.models import Case, DeadlineFlag, MailState, Notification, NotificationKind
+from cases.models import Case, DeadlineFlag, MailState, NoticeKind, Notification
 from cases.services import case_accept
 from cityops.celery import app
 from departments.models import AuthorityRule, CaseType
@@ -123,10 +123,10 @@ def test_a_real_worker_on_redis_flags_overdue_work_and_mails_the_notices(city, o
         app.conf.task_always_eager = False
         tasks.flag_overdue.apply_async(queue=queue)
 
-        case = Case.objects.filter(pk=overdue_case.pk)
+        case = Case.unscoped.filter(pk=overdue_case.pk)
         wait_for(lambda: case.filter(deadline_mark__flag=DeadlineFlag.OVERDUE).exists(), RESULT_TIMEOUT,
                  "the sweep to flag the case", log, worker)
-        notices = Notification.objects.filter(case=overdue_case, kind=NotificationKind.OVERDUE)
+        notices = Notification.objects.filter(case=overdue_case, kind=NoticeKind.OVERDUE)
         wait_for(lambda: notices.count() == 2 and not notices.exclude(mail_state=MailState.SENT).exists(),
                  RESULT_TIMEOUT, "the notices to be mailed", log, worker)
     finally:

@@ -5,54 +5,21 @@ silently undone. Without it, the row lock still runs the moves one after the oth
 of the orders they could have run in, and every attempt leaves its event.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
-from cases.models import Case, CaseEvent, EventAction, Return, Status, Submission
-from cases.services import case_accept, case_assign, case_resolve, case_return, case_submit, case_transfer
-from tests.concurrency import run_together, skip_unless_postgres
+from cases.models import CaseEvent, EventAction, Return, Status, Submission
+from cases.services import case_submit
+from tests.support.concurrency import skip_unless_postgres
+from tests.support.races import OK, Move, accept, assign, resolve, return_, run_race, transfer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 REPEATS = 5
-OK = "ok"
-
-
 @pytest.fixture(autouse=True)
 def needs_postgres():
     skip_unless_postgres()
-
-
-@dataclass(frozen=True)
-class Move:
-    actor: str
-    action: str  # the attempted-action code the service records when it refuses
-    service: Callable
-    event: str
-    fields: Callable = lambda city: {}
-
-
-def accept(actor):
-    return Move(actor, "accept", case_accept, EventAction.ACCEPTED)
-
-
-def assign(actor, assignee):
-    return Move(actor, "assign", case_assign, EventAction.ASSIGNED, lambda city: {"assignee": city.user(assignee)})
-
-
-def return_(actor):
-    return Move(actor, "return", case_return, EventAction.RETURNED, lambda city: {"reason": "Không đúng thẩm quyền"})
-
-
-def transfer(actor):
-    return Move(actor, "transfer", case_transfer, EventAction.TRANSFERRED,
-                lambda city: {"to": city.outsider, "reason": "Chuyển Sở Tài chính"})
-
-
-def resolve(actor):
-    return Move(actor, "resolve", case_resolve, EventAction.RESOLVED, lambda city: {"note": "Cấp phép"})
 
 
 def submit(actor):
@@ -112,20 +79,6 @@ RACES = {
                          (("invalid_transition", OK), (Status.IN_PROGRESS, "sxd", "deputy"))),
     ),
 }
-
-
-def run_race(city, case, moves, *, with_version):
-    """Each move in its own thread, released together; returns each move's outcome (OK or the refusal code)."""
-    # The version each person saw when they opened the case, before anyone acted.
-    seen = Case.objects.values_list("version", flat=True).get(pk=case.pk) if with_version else None
-
-    def act(move):
-        def service():
-            move.service(case=case, actor=city.user(move.actor), expected_version=seen, **move.fields(city))
-            return OK
-        return service
-
-    return tuple(run_together(*(act(move) for move in moves)))
 
 
 def state_of(case):

@@ -17,13 +17,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
-from cases.deadlines import Window, flag_overdue, working_days_late
+from cases.deadlines import flag_overdue
+from cases.measures import Window, working_days_late
 from cases.models import Case, DeadlineFlag, Notification
 from cases.services import case_accept, case_complete_supplement, case_request_supplement
 from departments.models import AuthorityRule, CalendarDay, CalendarDayKind, CaseType
 from departments.workdays import WorkingCalendar, get_calendar
-from tests.cases.conftest import mark_of
-from tests.conftest import local_datetime
+from tests.support.cases import mark_of
+from tests.support.world import local_datetime
 
 D = dt.date
 UTC = dt.UTC
@@ -235,7 +236,7 @@ def test_overdue_only_after_the_end_of_the_due_day_in_hai_phong(receive, clock, 
     overdue = flag == DeadlineFlag.OVERDUE
     case.refresh_from_db()
     assert case.is_overdue is overdue
-    assert Case.objects.overdue().filter(pk=case.pk).exists() is overdue
+    assert Case.unscoped.overdue().filter(pk=case.pk).exists() is overdue
 
 
 def test_the_sweep_at_2359_then_at_000001(receive, clock):

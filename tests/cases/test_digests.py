@@ -10,11 +10,11 @@ import datetime as dt
 import pytest
 
 from cases.digests import create_digests
-from cases.models import MailState, Notification, NotificationKind
+from cases.models import MailState, NoticeKind, Notification
 from cases.services import case_accept, case_consult
 from cases.tasks import send_daily_digest
 from departments.models import AuthorityRule, CaseType
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 D = dt.date
 MORNING = local_datetime(2026, 10, 9, 7, 30)
@@ -44,7 +44,7 @@ def work(city, log_case, clock, appraisal_type):
 
 
 def digests():
-    return Notification.objects.filter(kind=NotificationKind.DIGEST)
+    return Notification.objects.filter(kind=NoticeKind.DIGEST)
 
 
 def test_one_digest_per_head_whose_unit_owes_work(work, city):

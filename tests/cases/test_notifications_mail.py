@@ -19,10 +19,10 @@ from kombu.exceptions import OperationalError
 
 from cases import notifications, tasks
 from cases.digests import create_digests
-from cases.models import MailState, Notification, NotificationKind
+from cases.models import MailState, NoticeKind, Notification
 from cases.notifications import send_pending_mail
 from cases.services import case_assign
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 FAILING_ADDRESS = "deputy@example.test"
 
@@ -45,7 +45,7 @@ def mail_to(user):
 
 
 def pending(user, case):
-    return Notification.objects.create(recipient=user, kind=NotificationKind.ASSIGNED, case=case,
+    return Notification.objects.create(recipient=user, kind=NoticeKind.ASSIGNED, case=case,
                                        mail_state=MailState.PENDING)
 
 
@@ -264,7 +264,7 @@ def test_each_head_gets_one_digest_a_day(city, owing, clock):
     assert create_digests() == 2
     assert create_digests() == 0
 
-    digests = Notification.objects.filter(kind=NotificationKind.DIGEST)
+    digests = Notification.objects.filter(kind=NoticeKind.DIGEST)
     assert sorted(digests.values_list("recipient__username", "on_date__day")) == [("consulted_head", 1), ("head", 1)]
     assert not notices_to(city.user("outsider_head")).exists()
     assert not notices_to(city.user("deputy")).exists()

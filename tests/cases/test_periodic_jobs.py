@@ -7,10 +7,10 @@ from django_celery_beat.models import PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
 from cases import tasks
-from cases.models import DeadlineFlag, NotificationKind
+from cases.models import DeadlineFlag, NoticeKind
 from cityops.celery import app
-from tests.cases.conftest import mark_of
-from tests.conftest import local_datetime
+from tests.support.cases import mark_of
+from tests.support.world import local_datetime
 
 SWEEP_TASK = "cases.tasks.flag_overdue"
 DIGEST_TASK = "cases.tasks.send_daily_digest"
@@ -76,5 +76,5 @@ def test_the_sweep_task_returns_its_summary(city, log_case, clock, mailoutbox):
     assert mark_of(case).flag == DeadlineFlag.OVERDUE
     # A routed case has no assignee yet: its owner's head is told, by a notice and (queued by the task) mail.
     assert list(case.notifications.values_list("recipient__username", "kind", "mail_state")) == [
-        ("head", NotificationKind.OVERDUE, "sent")]
+        ("head", NoticeKind.OVERDUE, "sent")]
     assert [message.to for message in mailoutbox] == [[city.user("head").email]]

@@ -11,7 +11,7 @@ from cases.services import (
     consultation_respond,
     deem_silent_consultations_agreed,
 )
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 D = dt.date
 

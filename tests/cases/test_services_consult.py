@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.test import override_settings
 
 from cases.models import Consultation, ConsultationStatus, EventAction, Position, Status
-from cases.selectors import cases_visible_to, department_queue
+from cases.policy import cases_visible_to, department_queue
 from cases.services import (
     case_accept,
     case_assign,
@@ -23,12 +23,12 @@ from cases.services import (
     case_transfer,
 )
 from departments.models import AuthorityRule, Role
-from tests.cases.conftest import (
+from tests.support.cases import (
     assert_consult_denied,
     assert_consult_invalid,
     assert_consult_refused,
 )
-from tests.conftest import local_datetime, make_user
+from tests.support.world import local_datetime, make_user
 
 D = dt.date
 QUESTION = "Đề nghị Sở cho ý kiến về phương án phòng cháy và thoát nước của dự án"
@@ -105,7 +105,7 @@ def test_another_department_without_a_justification_is_refused(city, case, justi
     assert city.outsider.name in refusal.detail
     assert city.consulted.name not in refusal.detail
     assert refusal.payload == {"departments": ["stc"]}
-    assert not Consultation.objects.exists()  # not even the required one
+    assert not Consultation.unscoped.exists()  # not even the required one
 
 
 def test_the_case_keeps_the_consultees_of_the_rule_it_was_routed_by(city, case, appraisal_type):
@@ -166,7 +166,7 @@ def test_one_open_request_refuses_the_whole_list(city, consulting, case):
     assert_consult_refused(case_consult, code="consultation_open", attempted="consult", case=case,
                            actor=city.user("specialist"), departments=[city.outsider, city.consulted],
                            question=QUESTION, justification=JUSTIFICATION)
-    assert not Consultation.objects.filter(department=city.outsider).exists()
+    assert not Consultation.unscoped.filter(department=city.outsider).exists()
 
 
 def answered_rounds(consulting, case, count):

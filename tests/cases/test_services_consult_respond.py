@@ -19,8 +19,8 @@ from cases.models import (
 )
 from cases.services import consultation_assign, consultation_respond, deem_silent_consultations_agreed
 from departments.models import Role
-from tests.cases.conftest import assert_consult_denied, assert_consult_invalid, assert_consult_refused
-from tests.conftest import local_datetime, make_user
+from tests.support.cases import assert_consult_denied, assert_consult_invalid, assert_consult_refused
+from tests.support.world import local_datetime, make_user
 
 D = dt.date
 REASONS = "Dự án nằm trong hành lang bảo vệ công trình thủy lợi"

@@ -11,10 +11,10 @@ import pytest
 from django.test import override_settings
 
 from cases.models import CaseEvent, ConsultationStatus, EventAction, Position, Status
-from cases.refusals import Refused
 from cases.services import case_submit, deem_silent_consultations_agreed
-from tests.cases.conftest import assert_consult_refused
-from tests.conftest import local_datetime
+from core.refusals import Refused
+from tests.support.cases import assert_consult_refused
+from tests.support.world import local_datetime
 
 D = dt.date
 DUE = D(2026, 5, 6)

@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from cases.models import DisputeStatus, EventAction, RuleDispute, Status
-from cases.refusals import Refused
 from cases.services import case_dispute, case_transfer, dispute_settle, open_disputes
-from tests.cases.conftest import assert_denied, assert_refused
+from core.refusals import Refused
+from tests.support.cases import assert_denied, assert_refused
 
 REASON = "Công trình thuộc dự án do Sở Tài chính thẩm định; đề nghị sửa quy định"
 
@@ -26,7 +26,7 @@ def test_the_owner_files_a_dispute_and_keeps_the_case(city, stages):
     event = case.events.get(action=EventAction.DISPUTE_FILED)
     assert (event.actor, event.note) == (specialist, REASON)
     assert event.payload == {"dispute": dispute.pk, "rule": city.permit_rule.pk}
-    assert list(open_disputes()) == [dispute]
+    assert list(open_disputes(city.user("admin"))) == [dispute]
 
 
 def test_one_open_dispute_per_case_and_unit(city, stages):
@@ -52,7 +52,7 @@ def test_another_owner_may_dispute_while_the_first_dispute_is_open(city, stages)
     case = case_transfer(case=case, actor=city.user("head"), to=city.outsider, reason="Theo quy định mới")
     theirs = case_dispute(case=case, actor=city.user("outsider_specialist"), reason="Không thuộc Sở Tài chính")
     assert theirs.department == city.outsider
-    assert [d.department for d in open_disputes()] == [city.owner, city.outsider]
+    assert [d.department for d in open_disputes(city.user("admin"))] == [city.owner, city.outsider]
 
 
 def test_after_settlement_the_unit_may_dispute_again(city, stages):
@@ -60,7 +60,7 @@ def test_after_settlement_the_unit_may_dispute_again(city, stages):
     first = case_dispute(case=case, actor=city.user("specialist"), reason=REASON)
     dispute_settle(dispute=first, actor=city.user("admin"), status=DisputeStatus.DISMISSED, note="Quy định đúng")
     second = case_dispute(case=case, actor=city.user("specialist"), reason="Có căn cứ mới")
-    assert list(open_disputes()) == [second]
+    assert list(open_disputes(city.user("admin"))) == [second]
 
 
 @pytest.mark.parametrize("settlement", [DisputeStatus.RULE_CHANGED, DisputeStatus.DISMISSED])
@@ -72,7 +72,7 @@ def test_an_administrator_settles_a_dispute_with_a_note(city, stages, settlement
     settled.refresh_from_db()
     assert (settled.status, settled.settled_by, settled.settlement_note) == (settlement, admin, "Đã xem xét")
     assert settled.settled_at is not None
-    assert not open_disputes().exists()
+    assert not open_disputes(city.user("admin")).exists()
     event = case.events.get(action=EventAction.DISPUTE_SETTLED)
     assert (event.actor, event.note) == (admin, "Đã xem xét")
     assert (event.from_status, event.to_status) == (Status.ROUTED, Status.ROUTED)

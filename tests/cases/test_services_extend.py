@@ -16,9 +16,9 @@ from django.db import connection
 
 from cases.models import CaseEvent, EventAction, Status
 from cases.services import case_extend
-from tests.cases.conftest import assert_denied, assert_refused, footprint, last_event_id
-from tests.cases.test_concurrency_guards import Move, run_race
-from tests.conftest import local_datetime
+from tests.support.cases import assert_denied, assert_refused, footprint, last_event_id
+from tests.support.races import Move, run_race
+from tests.support.world import local_datetime
 
 RECEIVED = local_datetime(2025, 6, 2, 9)
 DUE = dt.date(2025, 6, 23)  # Monday

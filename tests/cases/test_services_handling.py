@@ -13,7 +13,7 @@ from django.db import DatabaseError
 
 from cases.models import Attachment, CaseEvent, EventAction, Status
 from cases.services import attachment_add, case_accept, case_assign, case_propose, case_resolve
-from tests.cases.conftest import (
+from tests.support.cases import (
     ACTIONS,
     PDF_BYTES,
     assert_denied,

@@ -5,7 +5,7 @@ import pytest
 
 from cases.models import Outcome
 from cases.services import case_decide, case_resolve
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 
 @pytest.mark.parametrize(("received", "resolved", "days"), [

@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 
 from cases.models import EventAction, Return, Status, TriageReason
-from cases.selectors import triage_queue
+from cases.policy import triage_queue
 from cases.services import case_return, case_route
 from departments.models import AuthorityRule
-from tests.cases.conftest import assert_refused
-from tests.conftest import local_datetime
+from tests.support.cases import assert_refused
+from tests.support.world import local_datetime
 
 REASON = "Hồ sơ thuộc thẩm quyền của Sở Tài chính"
 
@@ -88,7 +88,7 @@ def test_the_return_clock_starts_at_the_handover_not_at_receipt(city, stages, cl
     clock.set(local_datetime(2025, 6, 2, 9, 30))
     case = stages.misrouted(received_at=local_datetime(2025, 6, 2, 9))
     # The clerk handed it over on Thursday; the owner returns it on Friday: on time.
-    type(case).objects.filter(pk=case.pk).update(handed_over_at=local_datetime(2025, 6, 5, 14))
+    type(case)._default_manager.filter(pk=case.pk).update(handed_over_at=local_datetime(2025, 6, 5, 14))
     clock.set(local_datetime(2025, 6, 6, 11))
     case_return(case=case, actor=city.user("specialist"), reason=REASON)
     assert Return.objects.values_list("working_days_held", "late").get() == (1, False)
@@ -97,7 +97,7 @@ def test_the_return_clock_starts_at_the_handover_not_at_receipt(city, stages, cl
 def test_without_a_handover_time_the_clock_starts_at_receipt(city, stages, clock):
     clock.set(local_datetime(2025, 6, 2, 9, 30))
     case = stages.misrouted(received_at=local_datetime(2025, 6, 2, 9))
-    type(case).objects.filter(pk=case.pk).update(handed_over_at=None)
+    type(case)._default_manager.filter(pk=case.pk).update(handed_over_at=None)
     clock.set(local_datetime(2025, 6, 6, 11))
     case_return(case=case, actor=city.user("specialist"), reason=REASON)
     assert Return.objects.values_list("working_days_held", "late").get() == (4, True)

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from cases.models import CaseEvent, Status
-from cases.refusals import Refused
 from cases.services import case_accept
-from tests.cases.conftest import ACTIONS, assert_denied, assert_refused
+from core.refusals import Refused
+from tests.support.cases import ACTIONS, assert_denied, assert_refused
 
 OK, DENIED, NOT_OWNER = "ok", "PermissionDenied", "not_owner"
 

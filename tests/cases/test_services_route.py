@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from cases.models import EventAction, Status
-from cases.refusals import Refused
 from cases.services import case_route
+from core.refusals import Refused
 from departments.models import AuthorityRule
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from cases.models import EventAction, Outcome, Status, Submission
 from cases.services import case_decide, case_propose, case_resolve, case_submit, pending_submissions
 from departments.models import AuthorityRule, CaseType, DecisionLevel
-from tests.cases.conftest import assert_denied, assert_refused, footprint, last_event_id
+from tests.support.cases import assert_denied, assert_refused, footprint, last_event_id
 
 SUMMARY = "Tờ trình số 45/TTr-SXD về điều chỉnh quy hoạch khu đô thị"
 
@@ -23,7 +23,7 @@ def test_the_head_submits_a_city_level_matter(city, stages):
     submission = Submission.objects.get(case=case)
     assert (submission.department, submission.submitted_by, submission.summary) == (city.owner, head, SUMMARY)
     assert (submission.outcome, submission.decided_by, submission.decided_at) == ("", None, None)
-    assert list(pending_submissions()) == [submission]
+    assert list(pending_submissions(city.user("city_office"))) == [submission]
     event = case.events.get(action=EventAction.SUBMITTED)
     assert (event.actor, event.note, event.from_department) == (head, SUMMARY, city.owner)
     assert (event.from_status, event.to_status) == (Status.IN_PROGRESS, Status.SUBMITTED)
@@ -57,7 +57,7 @@ def test_a_final_decision_resolves_the_case_with_its_outcome(city, stages, outco
     assert (submission.outcome, submission.decided_by, submission.decision_note) == (
         outcome, office, "Theo Kết luận số 7/KL-UBND")
     assert submission.decided_at == case.resolved_at
-    assert not pending_submissions().exists()
+    assert not pending_submissions(city.user("city_office")).exists()
     event = case.events.get(action=EventAction.DECIDED)
     assert (event.actor, event.from_status, event.to_status) == (office, Status.SUBMITTED, Status.RESOLVED)
     assert event.payload == {"outcome": outcome, "submission": submission.pk}
@@ -70,13 +70,13 @@ def test_rework_sends_the_case_back_and_it_can_be_submitted_again(city, stages):
     case.refresh_from_db()
     assert (case.status, case.outcome, case.resolved_at) == (Status.IN_PROGRESS, "", None)
     assert case.assignee == city.user("specialist")
-    assert not pending_submissions().exists()
+    assert not pending_submissions(city.user("city_office")).exists()
 
     case_propose(case=case, actor=city.user("specialist"), note="Đã bổ sung ý kiến")
     case_submit(case=case, actor=head, summary="Tờ trình bổ sung")
     first, second = Submission.objects.filter(case=case).order_by("id")
     assert (first.outcome, second.outcome, second.summary) == (Outcome.REWORK, "", "Tờ trình bổ sung")
-    assert list(pending_submissions()) == [second]
+    assert list(pending_submissions(city.user("city_office"))) == [second]
 
     case_decide(case=case, actor=office, outcome=Outcome.APPROVED)
     first.refresh_from_db()

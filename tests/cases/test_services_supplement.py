@@ -10,8 +10,8 @@ import pytest
 
 from cases.models import EventAction, Status
 from cases.services import case_complete_supplement, case_request_supplement
-from tests.cases.conftest import assert_refused
-from tests.conftest import local_datetime
+from tests.support.cases import assert_refused
+from tests.support.world import local_datetime
 
 ITEMS = "1. Bản vẽ mặt bằng có chữ ký; 2. Giấy chứng nhận quyền sử dụng đất (bản sao chứng thực)"
 RECEIVED = local_datetime(2025, 6, 2, 9)

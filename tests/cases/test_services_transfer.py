@@ -10,8 +10,8 @@ import pytest
 from cases.models import EventAction, Status
 from cases.services import case_accept, case_transfer
 from departments.models import AuthorityRule, DecisionLevel
-from tests.cases.conftest import assert_refused, mark_of
-from tests.conftest import local_datetime
+from tests.support.cases import assert_refused, mark_of
+from tests.support.world import local_datetime
 
 REASON = "Theo Quyết định phân cấp mới, thuộc Sở Tài chính"
 
@@ -97,7 +97,7 @@ def test_a_routed_case_is_transferred_too(city, stages):
 def test_late_work_transferred_is_flagged_afresh_for_the_new_owners_head(city, stages, clock):
     """The sweep's flag is for the owner that owed the work: after a transfer the new owner's head hears of it."""
     from cases.deadlines import flag_overdue
-    from cases.models import DeadlineFlag, Notification, NotificationKind
+    from cases.models import DeadlineFlag, NoticeKind, Notification
 
     clock.set(local_datetime(2025, 6, 2, 9, 30))
     case = stages.misrouted("in_progress", processing_days=15, received_at=local_datetime(2025, 6, 2, 9))
@@ -109,7 +109,7 @@ def test_late_work_transferred_is_flagged_afresh_for_the_new_owners_head(city, s
     assert (case.due_date, mark_of(case).flag) == (dt.date(2025, 6, 23), DeadlineFlag.NONE)
 
     assert flag_overdue().cases_overdue == 1
-    told = set(Notification.objects.filter(case=case, kind=NotificationKind.OVERDUE)
+    told = set(Notification.objects.filter(case=case, kind=NoticeKind.OVERDUE)
                .values_list("recipient__username", flat=True))
     # The first owner's head and assignee at the first sweep, the new owner's head at the second.
     assert told == {"head", "specialist", "outsider_head"}

@@ -27,8 +27,8 @@ from cases.models import (
     DeadlineFlag,
     EventAction,
     MailState,
+    NoticeKind,
     Notification,
-    NotificationKind,
     Position,
 )
 from cases.services import (
@@ -41,13 +41,13 @@ from cases.services import (
     consultation_respond,
 )
 from departments.models import AuthorityRule, CaseType
-from tests.cases.conftest import Mark, mark_of
-from tests.conftest import local_datetime
+from tests.support.cases import Mark, mark_of
+from tests.support.world import local_datetime
 
 D = dt.date
 SWEEP = local_datetime(2026, 10, 9, 10)
 MONDAY, TUESDAY, WEDNESDAY = D(2026, 10, 5), D(2026, 10, 6), D(2026, 10, 7)
-DEADLINE_KINDS = [NotificationKind.OVERDUE, NotificationKind.DUE_SOON]
+DEADLINE_KINDS = [NoticeKind.OVERDUE, NoticeKind.DUE_SOON]
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_the_sweep_flags_cases_and_opinions_and_prints_the_counts(items, clock):
         (DeadlineFlag.OVERDUE, D(2026, 10, 8)), (DeadlineFlag.DUE_SOON, D(2026, 10, 12))]
     assert all(mark_of(t).flagged_at == SWEEP for t in items.values())
     # The appraisals the opinions belong to are due on 26 and 28 October: not this sweep's business.
-    assert Case.objects.filter(deadline_mark__isnull=False).count() == 2
+    assert Case.unscoped.filter(deadline_mark__isnull=False).count() == 2
 
 
 def test_a_second_run_flags_nothing_new_and_prints_zeros(items, clock):
@@ -206,7 +206,7 @@ def test_the_statement_count_is_the_same_for_3_and_for_30_flagged_items(world):
 
     assert (done_small, done_large) == ((6, 3), (60, 30))
     # Each case tells its assignee and head, each unassigned opinion the consulted unit's head.
-    assert Notification.objects.filter(kind=NotificationKind.OVERDUE).count() == 3 * 3 + 3 * 30
+    assert Notification.objects.filter(kind=NoticeKind.OVERDUE).count() == 3 * 3 + 3 * 30
     assert small == large, (small, large)
 
 
@@ -336,7 +336,7 @@ def test_a_deadline_moved_by_hand_clears_the_flag(items, clock):
     case = items["late_case"]
     sweep(clock)
 
-    Case.objects.filter(pk=case.pk).update(due_date=D(2026, 10, 30))
+    Case.unscoped.filter(pk=case.pk).update(due_date=D(2026, 10, 30))
     output = sweep(clock, SWEEP + dt.timedelta(minutes=5))
 
     assert output.startswith("flagged 0 cases overdue")
@@ -366,7 +366,7 @@ def test_an_extended_deadline_clears_the_flag_and_warns_again_when_it_comes_near
         "flagged 0 cases overdue, 0 consultations overdue, 1 due soon")
     assert flags(case) == [(DeadlineFlag.DUE_SOON, D(2026, 10, 23))]
     assert sorted(deadline_notices(case=case, recipient__username="specialist").values_list("kind", "on_date")) == [
-        (NotificationKind.DUE_SOON, D(2026, 10, 9)), (NotificationKind.DUE_SOON, D(2026, 10, 23))]
+        (NoticeKind.DUE_SOON, D(2026, 10, 9)), (NoticeKind.DUE_SOON, D(2026, 10, 23))]
     assert refreshed(case).version == version
 
 
@@ -441,17 +441,17 @@ def test_without_silence_as_agreement_a_silent_required_opinion_is_overdue(world
 
 def test_the_database_refuses_a_second_deadline_notice_for_the_same_case(items, city):
     case, head = items["late_case"], city.user("head")
-    Notification.objects.create(recipient=head, kind=NotificationKind.OVERDUE, case=case, on_date=case.due_date)
+    Notification.objects.create(recipient=head, kind=NoticeKind.OVERDUE, case=case, on_date=case.due_date)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Notification.objects.create(recipient=head, kind=NotificationKind.OVERDUE, case=case, on_date=case.due_date)
+        Notification.objects.create(recipient=head, kind=NoticeKind.OVERDUE, case=case, on_date=case.due_date)
     # Another kind, or another due date, is another notice.
-    Notification.objects.create(recipient=head, kind=NotificationKind.DUE_SOON, case=case, on_date=case.due_date)
-    Notification.objects.create(recipient=head, kind=NotificationKind.OVERDUE, case=case, on_date=D(2026, 10, 30))
+    Notification.objects.create(recipient=head, kind=NoticeKind.DUE_SOON, case=case, on_date=case.due_date)
+    Notification.objects.create(recipient=head, kind=NoticeKind.OVERDUE, case=case, on_date=D(2026, 10, 30))
 
 
 def test_the_database_refuses_a_second_deadline_notice_for_the_same_opinion(items, city):
     opinion, head = items["late_opinion"], city.user("outsider_head")
-    fields = {"recipient": head, "kind": NotificationKind.OVERDUE, "case": opinion.case, "consultation": opinion,
+    fields = {"recipient": head, "kind": NoticeKind.OVERDUE, "case": opinion.case, "consultation": opinion,
               "on_date": opinion.due_date}
     Notification.objects.create(**fields)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -460,7 +460,7 @@ def test_the_database_refuses_a_second_deadline_notice_for_the_same_opinion(item
 
 def test_the_database_refuses_a_second_digest_the_same_day(city):
     head = city.user("head")
-    Notification.objects.create(recipient=head, kind=NotificationKind.DIGEST, on_date=D(2026, 10, 9))
+    Notification.objects.create(recipient=head, kind=NoticeKind.DIGEST, on_date=D(2026, 10, 9))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Notification.objects.create(recipient=head, kind=NotificationKind.DIGEST, on_date=D(2026, 10, 9))
-    Notification.objects.create(recipient=head, kind=NotificationKind.DIGEST, on_date=D(2026, 10, 12))
+        Notification.objects.create(recipient=head, kind=NoticeKind.DIGEST, on_date=D(2026, 10, 9))
+    Notification.objects.create(recipient=head, kind=NoticeKind.DIGEST, on_date=D(2026, 10, 12))

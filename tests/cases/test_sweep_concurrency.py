@@ -19,13 +19,13 @@ from cases.models import (
     ConsultationStatus,
     DeadlineFlag,
     EventAction,
+    NoticeKind,
     Notification,
-    NotificationKind,
 )
 from cases.services import case_accept, case_consult, consultation_assign
 from departments.models import AuthorityRule, CaseType
-from tests.concurrency import run_together, skip_unless_postgres
-from tests.conftest import local_datetime
+from tests.support.concurrency import run_together, skip_unless_postgres
+from tests.support.world import local_datetime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -94,17 +94,17 @@ def test_two_sweeps_at_once_flag_each_item_once_with_one_notice_each(work, round
                             "deemed_agreed": SILENT_OPINIONS, "notices": expected_notices}
 
     overdue_case_ids = [c.pk for c in work["overdue_cases"]]
-    assert set(Case.objects.filter(pk__in=overdue_case_ids).values_list("deadline_mark__flag", flat=True)) == {
+    assert set(Case.unscoped.filter(pk__in=overdue_case_ids).values_list("deadline_mark__flag", flat=True)) == {
         DeadlineFlag.OVERDUE}
-    assert set(Case.objects.filter(pk__in=[c.pk for c in work["due_soon_cases"]])
+    assert set(Case.unscoped.filter(pk__in=[c.pk for c in work["due_soon_cases"]])
                .values_list("deadline_mark__flag", flat=True)) == {DeadlineFlag.DUE_SOON}
-    assert set(Consultation.objects.filter(pk__in=[c.pk for c in work["overdue_opinions"]])
+    assert set(Consultation.unscoped.filter(pk__in=[c.pk for c in work["overdue_opinions"]])
                .values_list("deadline_mark__flag", flat=True)) == {DeadlineFlag.OVERDUE}
-    silent = Consultation.objects.filter(pk__in=[c.pk for c in work["silent_opinions"]])
+    silent = Consultation.unscoped.filter(pk__in=[c.pk for c in work["silent_opinions"]])
     assert set(silent.values_list("status", flat=True)) == {ConsultationStatus.DEEMED_AGREED}
     assert CaseEvent.objects.filter(action=EventAction.DEEMED_AGREED).count() == SILENT_OPINIONS
 
-    notices = Notification.objects.filter(kind__in=[NotificationKind.OVERDUE, NotificationKind.DUE_SOON])
+    notices = Notification.objects.filter(kind__in=[NoticeKind.OVERDUE, NoticeKind.DUE_SOON])
     per_key = Counter(notices.values_list("recipient_id", "case_id", "consultation_id", "kind"))
     assert len(per_key) == expected_notices
     assert set(per_key.values()) == {1}

@@ -14,12 +14,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases import views
+from cases.actions import CASE_ACTIONS
 from cases.models import Attachment, CaseEvent, EventAction, Return, Status
-from cases.refusals import Refused
 from cases.services import case_assign, case_route
-from tests.cases.conftest import ACTIONS as SERVICE_ACTIONS
-from tests.cases.conftest import footprint, last_event_id
+from core.refusals import Refused
+from tests.support.cases import ACTIONS as SERVICE_ACTIONS
+from tests.support.cases import footprint, last_event_id
 
 
 def action_url(case, action):
@@ -63,11 +63,12 @@ def post_data(case, action, **overrides):
     return {"version": case.version, **TAKEN_BY[action][2], **overrides}
 
 
-def test_the_view_table_covers_every_case_service():
-    # consult and reconcile are tried in test_views_consult.py, extend and key-task in test_views_extension.py.
-    assert set(views.ACTIONS) == {*TAKEN_BY, "attachments", "consult", "reconcile", "extend", "key-task"}
+def test_the_page_runs_the_registrys_services():
+    # consult and reconcile are tried in test_views_consult.py, extend and key-task in test_views_extension.py,
+    # route in test_views_triage.py.
+    assert set(CASE_ACTIONS) == {*TAKEN_BY, "attachments", "consult", "reconcile", "extend", "key-task", "route"}
     for action in TAKEN_BY:
-        assert views.ACTIONS[action].service is spec(action).service
+        assert CASE_ACTIONS[action].service is spec(action).service
 
 
 @pytest.mark.parametrize("action", TAKEN_BY)
@@ -199,11 +200,8 @@ def test_an_empty_required_field_changes_nothing(signed_in, stages, action):
     assert "This field is required." in text
 
 
-@pytest.mark.parametrize(("action", "field", "value"), [("assign", "assignee", "outsider_specialist"),
-                                                        ("assign", "assignee", "clerk"),
-                                                        ("assign", "assignee", "no-such-person"),
+@pytest.mark.parametrize(("action", "field", "value"), [("assign", "assignee", "no-such-person"),
                                                         ("transfer", "to", "no-such-unit"),
-                                                        ("transfer", "to", "ubnd"),
                                                         ("decide", "outcome", "postponed")])
 def test_an_unknown_choice_changes_nothing(signed_in, stages, action, field, value):
     stage, role, _fields = TAKEN_BY[action]
@@ -216,6 +214,33 @@ def test_an_unknown_choice_changes_nothing(signed_in, stages, action, field, val
     [(level, text)] = messages_of(response)
     assert level == "error"
     assert "Select a valid choice" in text
+
+
+@pytest.mark.parametrize("person", ["outsider_specialist", "clerk"])
+def test_assigning_someone_who_does_not_handle_the_units_cases_is_told_why(signed_in, stages, person):
+    """The page judges the person as the API does: the service names who may not take the case."""
+    stage, role, _fields = TAKEN_BY["assign"]
+    case = stages(stage)
+    before, last = footprint(case), last_event_id(case)
+    response = signed_in(role).post(action_url(case, "assign"), post_data(case, "assign", assignee=person),
+                                    HTTP_ACCEPT_LANGUAGE="en")
+    assert (footprint(case), last_event_id(case)) == (before, last)
+    [(level, text)] = messages_of(response)
+    assert level == "error"
+    assert f"Assignee: {person} does not handle cases in Sở Xây dựng." in text
+
+
+def test_a_transfer_to_a_unit_the_page_does_not_offer_meets_the_recorded_refusal(signed_in, city, stages):
+    """A unit the page does not list, posted by hand, is refused as through the API, and the attempt recorded."""
+    case = stages.misrouted()
+    before = footprint(case)
+    response = signed_in("head").post(action_url(case, "transfer"), post_data(case, "transfer", to="ubnd"),
+                                      HTTP_ACCEPT_LANGUAGE="en")
+    assert footprint(case) == before
+    refusal = case.events.get(action=EventAction.REFUSED)
+    assert (refusal.actor, refusal.payload["code"]) == (city.user("head"), "target_not_competent")
+    [(level, _text)] = messages_of(response)
+    assert level == "error"
 
 
 def test_a_missing_version_asks_for_a_reload(signed_in, stages):
@@ -233,7 +258,9 @@ def test_a_service_validation_error_is_told_with_its_field(signed_in, stages, mo
     def invalid(**kwargs):
         raise ValidationError({"note": "Nội dung đề xuất quá ngắn.", "other": "Thiếu căn cứ."})
 
-    monkeypatch.setitem(views.ACTIONS, "propose", dataclasses.replace(views.ACTIONS["propose"], service=invalid))
+    invalid.move = CASE_ACTIONS["propose"].move
+
+    monkeypatch.setitem(CASE_ACTIONS, "propose", dataclasses.replace(CASE_ACTIONS["propose"], service=invalid))
     case = stages.in_progress()
     response = signed_in("specialist").post(action_url(case, "propose"), post_data(case, "propose"),
                                             HTTP_ACCEPT_LANGUAGE="en")

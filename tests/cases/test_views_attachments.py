@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cases.models import Attachment, EventAction
-from tests.cases.conftest import PDF_BYTES, docx_bytes, last_event_id, png_bytes, stored_files
+from tests.support.cases import PDF_BYTES, docx_bytes, last_event_id, png_bytes, stored_files
 
 
 def upload_url(case):

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.deadline_figures import deadline_figures
-from cases.deadlines import Window
+from cases.measures import Window
 from cases.models import Case, Status
-from tests.conftest import local_datetime
+from core.periods import Period
+from tests.support.world import local_datetime
 
 URL = reverse("report-deadlines")
 # Wednesday 18 November 2026: due soon means due on the 18th or the 19th.
@@ -26,7 +27,7 @@ def on(month: int, day: int) -> dt.date:
 
 
 def set_case(case, **fields):
-    Case.objects.filter(pk=case.pk).update(**fields)
+    Case.unscoped.filter(pk=case.pk).update(**fields)
 
 
 def resolve(case, *, due: dt.date, at: dt.datetime):
@@ -67,8 +68,8 @@ PERIOD = {"from": "2026-09-01", "to": "2026-11-18"}
 
 
 def test_the_figures_match_the_hand_count(figures_city):
-    figures = deadline_figures(window=WINDOW, since=on(9, 1), until=on(11, 18))
-    got = {unit.code: (unit.open, unit.overdue, unit.due_soon, unit.resolved, unit.resolved_on_time)
+    figures = deadline_figures(window=WINDOW, period=Period(on(9, 1), on(11, 18)))
+    got = {unit.code: (unit.open, unit.overdue, unit.due_soon, unit.rated, unit.on_time)
            for unit in figures}
     assert got == {"sxd": (5, 2, 2, 4, 2), "snnmt": (2, 1, 0, 1, 1), "stc": (0, 0, 0, 0, 0)}
     assert [unit.code for unit in figures] == ["sxd", "snnmt", "stc"]  # most overdue first
@@ -79,19 +80,21 @@ def test_the_figures_match_the_hand_count(figures_city):
 
 def test_the_period_bounds_are_local_days_both_included(figures_city):
     # 2 October local: the 06:00 resolution (1 October in UTC) is inside, the others of 1 October outside.
-    [sxd] = [unit for unit in deadline_figures(window=WINDOW, since=on(10, 2), until=on(10, 2)) if unit.code == "sxd"]
-    assert (sxd.resolved, sxd.resolved_on_time) == (1, 0)
-    [sxd] = [unit for unit in deadline_figures(window=WINDOW, since=on(8, 1), until=on(10, 1)) if unit.code == "sxd"]
-    assert (sxd.resolved, sxd.resolved_on_time) == (3, 3)
+    [sxd] = [unit for unit in deadline_figures(window=WINDOW, period=Period(on(10, 2), on(10, 2)))
+             if unit.code == "sxd"]
+    assert (sxd.rated, sxd.on_time) == (1, 0)
+    [sxd] = [unit for unit in deadline_figures(window=WINDOW, period=Period(on(8, 1), on(10, 1)))
+             if unit.code == "sxd"]
+    assert (sxd.rated, sxd.on_time) == (3, 3)
 
 
 def test_the_figures_take_one_query_however_many_cases(figures_city, log_case, django_assert_num_queries):
     with django_assert_num_queries(1):
-        deadline_figures(window=WINDOW, since=on(9, 1), until=on(11, 18))
+        deadline_figures(window=WINDOW, period=Period(on(9, 1), on(11, 18)))
     for number in range(20):
         log_case(title=f"Thêm {number}")
     with django_assert_num_queries(1):
-        deadline_figures(window=WINDOW, since=on(9, 1), until=on(11, 18))
+        deadline_figures(window=WINDOW, period=Period(on(9, 1), on(11, 18)))
 
 
 # --- The page ---------------------------------------------------------------------------------------------
@@ -141,10 +144,10 @@ def test_the_chart_gets_the_tables_figures_and_chartjs_from_static(signed_in, fi
 
 def test_the_default_period_is_the_last_90_days(signed_in, figures_city):
     response = signed_in("admin").get(URL)
-    assert response.context["period"] == (on(8, 21), on(11, 18))
+    assert response.context["period"] == Period(on(8, 21), on(11, 18))
     rows = {row["figures"].code: row["figures"] for row in response.context["rows"]}
     # Sở Tài chính's 25 August resolution is inside the 90 days; Sở Xây dựng's of 20 August is not.
-    assert (rows["stc"].resolved, rows["sxd"].resolved) == (1, 4)
+    assert (rows["stc"].rated, rows["sxd"].rated) == (1, 4)
 
 
 def test_a_period_that_ends_before_it_starts_is_reported(signed_in, figures_city):
@@ -178,7 +181,7 @@ def test_the_page_costs_the_same_queries_however_many_units_and_cases(signed_in,
 @pytest.mark.parametrize("role", ["head", "deputy"])
 def test_the_city_committees_leaders_read_the_city_view_and_any_units_desk(client, city, role):
     from departments.models import Role
-    from tests.conftest import make_user
+    from tests.support.world import make_user
 
     leader = make_user("chairman", department=city.city_committee, role=Role(role))
     client.force_login(leader)
@@ -191,7 +194,7 @@ def test_the_city_committees_leaders_read_the_city_view_and_any_units_desk(clien
 
 def test_the_city_committees_other_staff_do_not(client, city):
     from departments.models import Role
-    from tests.conftest import make_user
+    from tests.support.world import make_user
 
     client.force_login(make_user("committee_specialist", department=city.city_committee, role=Role.SPECIALIST))
     assert client.get(reverse("report-deadlines")).status_code == 403

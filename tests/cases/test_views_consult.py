@@ -15,7 +15,7 @@ from django.utils import timezone
 from cases.models import Consultation, EventAction, Reconciliation, Status
 from cases.services import attachment_add
 from departments.workdays import local_date
-from tests.cases.conftest import consultation_footprint, footprint, last_event_id, pdf_upload
+from tests.support.cases import consultation_footprint, footprint, last_event_id, pdf_upload
 
 QUESTION = "Đề nghị cho ý kiến về báo cáo đánh giá tác động môi trường của dự án"
 SETTLED = "Đã thống nhất tại cuộc họp liên ngành: bổ sung đánh giá tác động môi trường"
@@ -108,7 +108,7 @@ def test_the_specialist_consults_the_required_unit(signed_in, city, consulting):
     response = signed_in("specialist").post(action_url(case, "consult"), consult_data(case))
     assert response.status_code == 302
     assert response.url == detail_url(case)
-    [consultation] = Consultation.objects.filter(case=case)
+    [consultation] = Consultation.unscoped.filter(case=case)
     assert (consultation.department, consultation.required, consultation.question, consultation.requested_by) == (
         city.consulted, True, QUESTION, city.user("specialist"))
     assert case.events.order_by("-id").first().action == EventAction.CONSULTED
@@ -119,7 +119,7 @@ def test_another_unit_with_a_justification_is_consulted_as_non_required(signed_i
     case = consulting.case()
     signed_in("head").post(action_url(case, "consult"), consult_data(
         case, "snnmt", "stc", justification="Dự án sử dụng vốn ngân sách thành phố"))
-    consultations = {c.department.code: c for c in Consultation.objects.filter(case=case)}
+    consultations = {c.department.code: c for c in Consultation.unscoped.filter(case=case)}
     assert (consultations["snnmt"].required, consultations["stc"].required) == (True, False)
     assert consultations["stc"].justification == "Dự án sử dụng vốn ngân sách thành phố"
 
@@ -168,7 +168,7 @@ def test_a_third_round_is_refused(signed_in, consulting):
     ({"departments": []}, "Choose at least one department to consult."),
     ({"question": "  "}, "Question: This field is required."),
     ({"departments": ["no-such-unit"]}, "Select a valid choice."),
-    ({"departments": ["sxd"]}, "Select a valid choice."),  # the owner itself
+    ({"departments": ["sxd"]}, "A department does not consult itself."),  # the owner itself, as the API says
     ({"departments": ["ubnd"]}, "Select a valid choice."),
 ])
 def test_bad_input_changes_nothing(signed_in, consulting, data, expected):
@@ -215,7 +215,7 @@ def test_anonymous_is_sent_to_login(signed_in, consulting):
     case = consulting.case()
     response = signed_in("anonymous").post(action_url(case, "consult"), consult_data(case))
     assert response.url.startswith(reverse("login"))
-    assert not Consultation.objects.exists()
+    assert not Consultation.unscoped.exists()
 
 
 @pytest.mark.parametrize("action", ["consult", "reconcile"])
@@ -227,7 +227,7 @@ def test_wrong_method(signed_in, consulting, action):
 def test_a_stale_page_is_refused(signed_in, consulting):
     case = consulting.case()
     signed_in("specialist").post(action_url(case, "consult"), consult_data(case, version=case.version + 1))
-    assert not Consultation.objects.exists()
+    assert not Consultation.unscoped.exists()
     assert case.events.order_by("-id").first().payload == {
         "code": "case_changed", "attempted": "consult", "expected_version": case.version + 1,
         "version": case.version}
@@ -326,9 +326,9 @@ def agreement(consulting):
     ({"note": ""}, "How the disagreement was settled: This field is required."),
     ({"settled_on": "2999-01-01"}, "The settlement date cannot be in the future."),
     ({"settled_on": "hôm qua"}, "Enter a valid date."),
-    ({"attachment": "999999"}, "Select a valid choice."),
+    ({"attachment": "999999"}, "This case has no attachment with this id."),
     ({"consultation": ""}, "which answer you reconcile"),
-    ({"consultation": "999999"}, "not one of this case's consultations"),
+    ({"consultation": "999999"}, "This case has no consultation with this id."),
 ])
 def test_bad_reconcile_input_changes_nothing(signed_in, disagreement, data, expected):
     case, consultation = disagreement
@@ -359,7 +359,7 @@ def test_a_consultation_of_another_case_is_not_accepted(signed_in, disagreement,
     response = signed_in("head").post(action_url(case, "reconcile"), reconcile_data(case, foreign),
                                       HTTP_ACCEPT_LANGUAGE="en")
     assert unchanged(case) == before
-    assert "not one of this case's consultations" in messages_of(response)[0][1]
+    assert "This case has no consultation with this id." in messages_of(response)[0][1]
 
 
 @pytest.mark.usefixtures("media_root")

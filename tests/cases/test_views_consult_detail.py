@@ -9,7 +9,7 @@ from django.urls import reverse
 from cases.models import ConsultationStatus, Position
 from cases.services import case_reconcile, consultation_assign, deem_silent_consultations_agreed
 from departments.models import Role, Staff
-from tests.conftest import local_datetime, make_department, make_user
+from tests.support.world import local_datetime, make_department, make_user
 
 QUESTION = "Đề nghị cho ý kiến về báo cáo nghiên cứu khả thi"
 REASONS = "Chưa đánh giá tác động môi trường"

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from cases.refusals import Refused
 from cases.services import case_route
-from tests.conftest import local_datetime
+from core.refusals import Refused
+from tests.support.world import local_datetime
 
 
 @pytest.fixture

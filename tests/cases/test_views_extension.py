@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from cases.models import EventAction, Source, Status
 from cases.services import case_extend, case_set_key_task
-from tests.cases.conftest import footprint, last_event_id
-from tests.conftest import local_datetime
+from tests.support.cases import footprint, last_event_id
+from tests.support.world import local_datetime
 
 RECEIVED = local_datetime(2025, 6, 2, 9)
 ASKED = local_datetime(2025, 6, 18, 10)

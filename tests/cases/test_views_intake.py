@@ -46,7 +46,7 @@ def test_other_roles_are_forbidden(signed_in, city, role):
     client = signed_in(role)
     assert client.get(URL).status_code == 403
     assert client.post(URL, form_data(city, action="save")).status_code == 403
-    assert Case.objects.count() == 0
+    assert Case.unscoped.count() == 0
 
 
 def test_anonymous_is_sent_to_login(signed_in, city):
@@ -55,7 +55,7 @@ def test_anonymous_is_sent_to_login(signed_in, city):
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
     assert client.post(URL, form_data(city, action="save")).status_code == 302
-    assert Case.objects.count() == 0
+    assert Case.unscoped.count() == 0
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
@@ -80,7 +80,7 @@ def test_preview_shows_owner_terms_and_due_date_and_saves_nothing(signed_in, cit
     assert "Sở Nông nghiệp và Môi trường" in html
     # The form keeps what the clerk typed, ready for saving.
     assert "Nguyễn Văn An" in html
-    assert Case.objects.count() == 0
+    assert Case.unscoped.count() == 0
 
 
 def test_preview_uses_the_date_of_receipt(signed_in, city):
@@ -109,7 +109,7 @@ def test_preview_of_tied_rules_names_the_triage_reason(signed_in, city):
 def test_save_logs_and_routes_the_case(signed_in, city):
     response = signed_in("clerk").post(URL, form_data(city, action="save", amount="2500000000", key_task="on",
                                                       received_at="2026-11-24T08:30"), follow=True)
-    case = Case.objects.get()
+    case = Case.unscoped.get()
     assert response.redirect_chain == [(reverse("case-detail", args=[case.reference]), 302)]
     assert (case.status, case.owner, case.created_by) == (Status.ROUTED, city.owner, city.user("clerk"))
     assert (case.locality, case.amount, case.key_task) == (city.ward, 2500000000, True)
@@ -124,19 +124,19 @@ def test_save_logs_and_routes_the_case(signed_in, city):
 def test_save_without_receipt_time_means_now(signed_in, city):
     before = timezone.now()
     signed_in("clerk").post(URL, form_data(city, action="save"))
-    assert before <= Case.objects.get().received_at <= timezone.now()
+    assert before <= Case.unscoped.get().received_at <= timezone.now()
 
 
 def test_admin_may_log_a_case_too(signed_in, city):
     response = signed_in("admin").post(URL, form_data(city, action="save"))
     assert response.status_code == 302
-    assert Case.objects.get().created_by == city.user("admin")
+    assert Case.unscoped.get().created_by == city.user("admin")
 
 
 def test_a_rule_gap_case_is_saved_into_triage(signed_in, city):
     unruled = CaseType.objects.create(code="advertising", name="Cấp phép quảng cáo", processing_days=5)
     signed_in("clerk").post(URL, form_data(city, action="save", case_type=unruled.code))
-    case = Case.objects.get()
+    case = Case.unscoped.get()
     assert (case.status, case.owner, case.triage_reason) == (Status.TRIAGE, None, "no_rule")
 
 
@@ -169,14 +169,14 @@ def test_bad_input_shows_the_error_and_saves_nothing(signed_in, city, case, acti
     assert field in response.context["form"].errors
     assert b"invalid-feedback" in response.content
     assert response.context["outcome"] is None
-    assert Case.objects.count() == 0
+    assert Case.unscoped.count() == 0
 
 
 def test_an_inactive_case_type_is_not_offered(signed_in, city):
     CaseType.objects.filter(pk=city.land.pk).update(active=False)
     response = signed_in("clerk").post(URL, form_data(city, action="save", case_type=city.land.code))
     assert "case_type" in response.context["form"].errors
-    assert Case.objects.count() == 0
+    assert Case.unscoped.count() == 0
 
 
 def test_a_service_validation_error_lands_on_the_form(signed_in, city, monkeypatch):
@@ -189,4 +189,4 @@ def test_a_service_validation_error_lands_on_the_form(signed_in, city, monkeypat
     form = response.context["form"]
     assert form.errors["received_at"] == ["Thời điểm tiếp nhận không hợp lệ."]
     assert form.non_field_errors() == ["Quy tắc thiếu."]
-    assert Case.objects.count() == 0
+    assert Case.unscoped.count() == 0

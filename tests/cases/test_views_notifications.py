@@ -10,23 +10,23 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import MailState, Notification, NotificationKind
-from departments.context_processors import membership
-from tests.conftest import local_datetime
+from cases.models import MailState, NoticeKind, Notification
+from cityops.context_processors import frame
+from tests.support.world import local_datetime
 
 URL = reverse("notifications")
 READ_ALL = reverse("notifications-read-all")
 
 
 def read_url(notice):
-    return reverse("notification-read", args=[notice.pk])
+    return reverse("notification-read", args=[notice.source, notice.pk])
 
 
 def detail_url(case):
     return reverse("case-detail", args=[case.reference])
 
 
-def notify(user, case=None, *, kind=NotificationKind.ASSIGNED, read=False, consultation=None, on_date=None,
+def notify(user, case=None, *, kind=NoticeKind.ASSIGNED, read=False, consultation=None, on_date=None,
            at=None):
     return Notification.objects.create(
         recipient=user, kind=kind, case=case, consultation=consultation, on_date=on_date,
@@ -78,7 +78,7 @@ def test_the_bell_has_no_badge_at_zero(signed_in, city, case):
 
 
 def test_a_large_count_stays_short(signed_in, city, case):
-    Notification.objects.bulk_create([Notification(recipient=city.user("head"), kind=NotificationKind.ASSIGNED,
+    Notification.objects.bulk_create([Notification(recipient=city.user("head"), kind=NoticeKind.ASSIGNED,
                                                    case=case, mail_state=MailState.NONE) for _ in range(120)])
     assert unread_badge(signed_in("head").get(reverse("case-list")).content.decode()) == "99+"
 
@@ -104,7 +104,7 @@ def test_the_count_is_not_taken_unless_a_page_shows_it(rf, city, django_assert_n
     request = rf.get("/")
     request.user = city.user("nobody")
     with CaptureQueriesContext(connection) as queries:
-        context = membership(request)
+        context = frame(request)
     assert not notification_queries(queries)
     notify(city.user("nobody"))
     with django_assert_num_queries(1):
@@ -118,8 +118,9 @@ def test_the_count_is_not_taken_unless_a_page_shows_it(rf, city, django_assert_n
 @pytest.mark.parametrize(("role", "desk", "deadlines"), [
     ("head", True, False), ("deputy", True, False), ("consulted_head", True, False),
     ("specialist", False, False), ("clerk", False, False),
-    ("city_office", False, True), ("inspector", False, True), ("home_affairs", False, True), ("admin", False, True),
-    ("nobody", False, False),
+    # The readers of every unit's desk are offered it too (the page lets them choose the unit).
+    ("city_office", True, True), ("inspector", True, True), ("home_affairs", True, True), ("admin", True, True),
+    ("committee_head", True, True), ("nobody", False, False),
 ])
 def test_deadline_links_by_role(signed_in, role, desk, deadlines):
     html = signed_in(role).get(URL).content.decode()
@@ -135,7 +136,7 @@ def test_deadline_links_by_role(signed_in, role, desk, deadlines):
 def test_the_list_shows_only_ones_own_notices_newest_first(signed_in, city, case, clock):
     clock.set(local_datetime(2026, 5, 4, 9))
     older = notify(city.user("head"), case, at=local_datetime(2026, 5, 4, 8), read=True)
-    newer = notify(city.user("head"), case, kind=NotificationKind.OVERDUE, on_date=dt.date(2026, 4, 30),
+    newer = notify(city.user("head"), case, kind=NoticeKind.OVERDUE, on_date=dt.date(2026, 4, 30),
                    at=local_datetime(2026, 5, 4, 8, 30))
     notify(city.user("deputy"), case)
 
@@ -178,7 +179,7 @@ def test_an_unknown_tab_shows_all(signed_in, city, case):
 def test_a_consultation_notice_leads_to_its_case(signed_in, city, consulting):
     case = consulting.case()
     [consultation] = consulting.ask(case)
-    notice = notify(city.user("consulted_head"), case, kind=NotificationKind.DUE_SOON, consultation=consultation,
+    notice = notify(city.user("consulted_head"), case, kind=NoticeKind.DUE_SOON, consultation=consultation,
                     on_date=consultation.due_date)
 
     html = signed_in("consulted_head").get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -189,7 +190,7 @@ def test_a_consultation_notice_leads_to_its_case(signed_in, city, consulting):
 
 
 def test_a_digest_leads_to_the_overdue_desk(signed_in, city):
-    notify(city.user("head"), kind=NotificationKind.DIGEST, on_date=dt.date(2026, 5, 4))
+    notify(city.user("head"), kind=NoticeKind.DIGEST, on_date=dt.date(2026, 5, 4))
     html = signed_in("head").get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Overdue and due-soon work of your unit, 04/05/2026" in html
     assert f'<input type="hidden" name="next" value="{reverse("overdue-desk")}">' in html
@@ -203,7 +204,7 @@ def test_an_empty_list_says_so(signed_in):
 
 
 def test_the_list_is_paged_by_25(signed_in, city, case):
-    Notification.objects.bulk_create([Notification(recipient=city.user("head"), kind=NotificationKind.ASSIGNED,
+    Notification.objects.bulk_create([Notification(recipient=city.user("head"), kind=NoticeKind.ASSIGNED,
                                                    case=case, mail_state=MailState.NONE) for _ in range(30)])
     client = signed_in("head")
     assert len(listed(client.get(URL))) == 25
@@ -229,7 +230,7 @@ def test_the_list_costs_the_same_for_few_or_many_notices(signed_in, city, consul
     def add(count):
         for _ in range(count):
             notify(head, case)
-            notify(head, case, kind=NotificationKind.ASSIGNED, consultation=consultation)
+            notify(head, case, kind=NoticeKind.ASSIGNED, consultation=consultation)
 
     add(1)
     with CaptureQueriesContext(connection) as few:
@@ -298,7 +299,7 @@ def test_nobody_marks_anothers_notice(signed_in, city, case, role):
 
 
 def test_an_unknown_notice_is_404(signed_in):
-    assert signed_in("head").post(reverse("notification-read", args=[999999])).status_code == 404
+    assert signed_in("head").post(reverse("notification-read", args=["cases.notification", 999999])).status_code == 404
 
 
 def test_marking_read_is_post_only(signed_in, city, case):

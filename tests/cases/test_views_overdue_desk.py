@@ -12,11 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cases.deadlines import Window, working_days_late
+from cases.measures import Window, working_days_late
 from cases.models import Case, Consultation, EventAction, Status
 from cases.services import case_accept, case_consult
 from cases.views.deadlines import DaysLate
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 URL = reverse("overdue-desk")
 # Wednesday 18 November 2026: due soon means due by Thursday the 19th.
@@ -28,7 +28,7 @@ def on(day: int) -> dt.date:
 
 
 def due(case, day: int):
-    Case.objects.filter(pk=case.pk).update(due_date=on(day))
+    Case.unscoped.filter(pk=case.pk).update(due_date=on(day))
     case.refresh_from_db()
     return case
 
@@ -50,9 +50,9 @@ def desk(city, log_case, stages, clock):
                        actor=city.user("consulted_specialist"))
     owed, _other = case_consult(case=land, actor=city.user("consulted_specialist"),
                                 departments=[city.owner, city.outsider], question="Ý kiến về quy hoạch")
-    Consultation.objects.filter(pk=owed.pk).update(due_date=on(16))  # 2 working days late
+    Consultation.unscoped.filter(pk=owed.pk).update(due_date=on(16))  # 2 working days late
     clock.set(local_datetime(2026, 11, 18, 10))
-    return cases | {"land": land, "owed": Consultation.objects.get(pk=owed.pk)}
+    return cases | {"land": land, "owed": Consultation.unscoped.get(pk=owed.pk)}
 
 
 def case_refs(response):
@@ -87,7 +87,7 @@ def test_a_head_may_not_open_another_units_desk(signed_in, city, desk):
     assert own.status_code == 200
     assert case_refs(own) == []
     # Sở Tài chính's own request on the land case, overdue too.
-    assert consultation_ids(own) == [Consultation.objects.get(case=desk["land"], department=city.outsider).pk]
+    assert consultation_ids(own) == [Consultation.unscoped.get(case=desk["land"], department=city.outsider).pk]
 
 
 @pytest.mark.parametrize("role", ["city_office", "inspector", "home_affairs", "admin"])
@@ -277,7 +277,7 @@ def test_csv_export_has_every_matching_row_with_a_bom_and_translated_headers(sig
 
 
 def test_csv_export_keeps_the_filters_and_neutralises_formulas(signed_in, desk):
-    Case.objects.filter(pk=desk["oldest"].pk).update(title="=HYPERLINK(\"http://x\")")
+    Case.unscoped.filter(pk=desk["oldest"].pk).update(title="=HYPERLINK(\"http://x\")")
     response = export(signed_in("head"), "csv", kind="overdue")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8")[1:])))
     assert [row[1] for row in rows[1:]] == [desk["oldest"].reference, desk["friday"].reference,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cases.models import EventAction, Outcome, Status, Submission
 from cases.services import case_decide
-from tests.cases.conftest import footprint, last_event_id
+from tests.support.cases import footprint, last_event_id
 
 URL = reverse("submissions")
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from cases.models import Status
 from cases.services import case_complete_supplement, case_request_supplement
-from tests.cases.conftest import footprint
-from tests.conftest import local_datetime
+from tests.support.cases import footprint
+from tests.support.world import local_datetime
 
 RECEIVED = local_datetime(2025, 6, 2, 9)
 ASKED = local_datetime(2025, 6, 4, 10)

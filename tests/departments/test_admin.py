@@ -256,6 +256,6 @@ def test_staff_list_filters_by_role_and_department(admin_client, city):
     owner_staff = admin_client.get(admin_url(Staff, "changelist"), {"department__id__exact": city.owner.pk})
 
     assert {staff.user.username for staff in heads.context["cl"].result_list} == {
-        "head", "consulted_head", "outsider_head"}
+        "committee_head", "head", "consulted_head", "outsider_head"}
     assert {staff.user.username for staff in owner_staff.context["cl"].result_list} == {
         "head", "deputy", "specialist", "clerk"}

@@ -45,7 +45,7 @@ def snapshot() -> dict:
         "calendar": list(CalendarDay.objects.order_by("date").values()),
         "users": list(User.objects.order_by("username").values()),
         "staff": list(Staff.objects.order_by("user_id").values()),
-        "cases": Case.objects.count(),
+        "cases": Case.unscoped.count(),
         "events": CaseEvent.objects.count(),
         "generations": dict(Generation.objects.values_list("key", "value")),
     }
@@ -147,7 +147,7 @@ def test_rule_gaps_stay_gaps(loaded):
 
 
 def test_demo_cases_are_logged_through_intake(loaded):
-    cases = Case.objects.all()
+    cases = Case.unscoped.all()
     assert cases.count() == len(demo.CASES)
     assert set(cases.values_list("receiving_unit__code", flat=True)) == {"vp"}
     triage = cases.get(status=Status.TRIAGE)
@@ -161,13 +161,14 @@ def test_demo_cases_are_logged_through_intake(loaded):
 
 
 def test_demo_oversight_is_made_through_the_services(loaded):
+    from core.refusals import RefusalCode
     from oversight.models import Commendation, Inspection, Violation, ViolationStatus
-    from oversight.staff_figures import WITHIN_OWN_AUTHORITY
 
-    case = Case.objects.get(title=oversight_demo.HANDLED_CASE)
+    case = Case.unscoped.get(title=oversight_demo.HANDLED_CASE)
     assert case.assignee.username == oversight_demo.SPECIALIST
     refusal = case.events.get(action="refused")
-    assert (refusal.actor.username, refusal.payload["code"]) == (oversight_demo.SPECIALIST, WITHIN_OWN_AUTHORITY)
+    assert (refusal.actor.username, refusal.payload["code"]) == (oversight_demo.SPECIALIST,
+                                                                 RefusalCode.WITHIN_OWN_AUTHORITY)
     violation = Violation.objects.get()
     assert violation.inspection == Inspection.objects.get(kind="surprise", department__code="sxd")
     assert (violation.person.username, violation.status, list(violation.cases.all())) == (
@@ -182,7 +183,7 @@ def test_demo_cases_are_not_added_to_a_database_that_has_cases(log_case):
 
     load("--quiet")
 
-    assert list(Case.objects.all()) == [existing]
+    assert list(Case.unscoped.all()) == [existing]
 
 
 def test_existing_passwords_are_kept_unless_reset(loaded):

@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from departments.models import CalendarDay, CalendarDayKind
 from departments.workdays import WorkingCalendar, end_of_day, get_calendar, handover_due
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 D = dt.date
 plain = WorkingCalendar()

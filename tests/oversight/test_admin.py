@@ -22,7 +22,7 @@ from oversight.models import (
     ViolationSource,
 )
 from oversight.services import commendation_record, inspection_record, violation_act, violation_record
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 CHOICE_TABLES = [ViolationKind, Severity, ActionKind, CommendationLevel]
 RECORDS = [Inspection, Violation, ActionTaken, Commendation]

@@ -1,5 +1,6 @@
-"""A violation's handling deadline is kept like any other (issue 6 point 1): 90 days from discovery, once
-extendable to 150, flagged by the overdue sweep, with notices to the responsible official and their head.
+"""A violation's handling deadline is kept like any other: 90 days from discovery, once extendable to 150, flagged
+by the overdue sweep, with notices to the responsible official and their head (oversight's own marks and notices,
+swept through the registry the cases app keeps).
 
 The violation of the fixture was discovered on Monday 2 November 2026: 90 days later is Sunday 31 January
 2027, so it is due on Monday 1 February (a period ending on a day off ends on the next working day); 150 days
@@ -12,14 +13,14 @@ import pytest
 from django.urls import reverse
 
 from cases.deadlines import flag_overdue
-from cases.models import DeadlineFlag, Notification, NotificationKind
+from cases.models import DeadlineFlag, NoticeKind
 from cases.notifications import send_pending_mail
-from cases.refusals import Refused
+from core.refusals import Refused
 from departments.models import Role
-from oversight.models import ViolationStatus
+from oversight.models import ViolationNotice, ViolationStatus
 from oversight.services import violation_act, violation_dismiss, violation_extend
-from tests.cases.conftest import Mark, mark_of
-from tests.conftest import local_datetime, make_user
+from tests.support.cases import Mark, mark_of
+from tests.support.world import local_datetime, make_user
 
 DUE = dt.date(2027, 2, 1)
 EXTENDED = dt.date(2027, 4, 1)
@@ -31,8 +32,13 @@ def chief_inspector(city):
 
 
 def deadline_notices(violation):
-    return sorted(Notification.objects.filter(violation=violation).values_list("recipient__username", "kind",
-                                                                               "on_date"))
+    return sorted(ViolationNotice.objects.filter(violation=violation).values_list("recipient__username", "kind",
+                                                                                  "on_date"))
+
+
+def handling(result) -> tuple[int, int]:
+    """(newly overdue, newly due soon) violations of a sweep."""
+    return result.overdue["violations"], result.due_soon["violations"]
 
 
 def test_handling_due_ninety_days_after_discovery_on_a_working_day(violation):
@@ -43,22 +49,22 @@ def test_handling_due_ninety_days_after_discovery_on_a_working_day(violation):
 def test_sweep_flags_due_soon_then_overdue_and_tells_the_handler_and_their_head(violation, chief_inspector):
     # Friday 29 January: due on the next working day, Monday.
     result = flag_overdue(now=local_datetime(2027, 1, 29, 10))
-    assert (result.violations_overdue, result.violations_due_soon) == (0, 1)
+    assert handling(result) == (0, 1)
     assert mark_of(violation).flag == DeadlineFlag.DUE_SOON
-    assert deadline_notices(violation) == [("chief_inspector", NotificationKind.DUE_SOON, DUE),
-                                           ("inspector", NotificationKind.DUE_SOON, DUE)]
+    assert deadline_notices(violation) == [("chief_inspector", NoticeKind.DUE_SOON, DUE),
+                                           ("inspector", NoticeKind.DUE_SOON, DUE)]
 
     result = flag_overdue(now=local_datetime(2027, 2, 2, 10))
-    assert (result.violations_overdue, result.violations_due_soon) == (1, 0)
+    assert handling(result) == (1, 0)
     assert mark_of(violation) == Mark(DeadlineFlag.OVERDUE, DUE, local_datetime(2027, 2, 2, 10))
-    assert [kind for _, kind, _ in deadline_notices(violation)].count(NotificationKind.OVERDUE) == 2
+    assert [kind for _, kind, _ in deadline_notices(violation)].count(NoticeKind.OVERDUE) == 2
     assert "violations' handling overdue" in str(result)
 
 
 def test_a_second_sweep_flags_and_tells_nobody_twice(violation, chief_inspector):
     flag_overdue(now=local_datetime(2027, 2, 2, 10))
     again = flag_overdue(now=local_datetime(2027, 2, 2, 10, 5))
-    assert (again.violations_overdue, again.notices) == (0, 0)
+    assert (handling(again)[0], again.notices) == (0, 0)
     assert len(deadline_notices(violation)) == 2
 
 
@@ -67,7 +73,7 @@ def test_handler_who_heads_the_unit_gets_one_notice(city, violation):
     violation.handler = chief
     violation.save(update_fields=["handler"])
     flag_overdue(now=local_datetime(2027, 2, 2, 10))
-    assert deadline_notices(violation) == [("chief", NotificationKind.OVERDUE, DUE)]
+    assert deadline_notices(violation) == [("chief", NoticeKind.OVERDUE, DUE)]
 
 
 def test_extension_moves_the_deadline_once_and_drops_the_flag(city, violation, clock):
@@ -78,7 +84,7 @@ def test_extension_moves_the_deadline_once_and_drops_the_flag(city, violation, c
     assert extended.extended_by == city.user("home_affairs")
     assert mark_of(violation) == Mark()
     # The next sweep finds nothing due: the new date is two months away.
-    assert flag_overdue(now=local_datetime(2027, 2, 2, 10)).violations_overdue == 0
+    assert handling(flag_overdue(now=local_datetime(2027, 2, 2, 10)))[0] == 0
 
     with pytest.raises(Refused) as refusal:
         violation_extend(violation=violation, actor=city.user("inspector"), reason="Lần nữa.")

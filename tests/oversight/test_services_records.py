@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases.refusals import Refused
+from core.refusals import Refused
 from oversight import services
 from oversight.models import (
     ActionTaken,
@@ -34,8 +34,8 @@ from oversight.services import (
     violation_extend,
     violation_record,
 )
-from tests.cases.conftest import PDF_BYTES, pdf_upload, png_bytes, stored_files
-from tests.conftest import local_datetime, make_user
+from tests.support.cases import PDF_BYTES, pdf_upload, png_bytes, stored_files
+from tests.support.world import local_datetime, make_user
 
 TODAY = dt.date(2026, 11, 25)
 NOT_OVERSEERS = ["head", "deputy", "specialist", "clerk", "city_office", "nobody"]

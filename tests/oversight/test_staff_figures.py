@@ -11,8 +11,8 @@ from cases.models import Case, CaseEvent, Status
 from departments.models import Role
 from oversight.models import ReviewThresholds
 from oversight.staff_figures import EVIDENCE, Figure, Period, ReviewReason, evidence, staff_figures
-from tests.conftest import local_datetime, make_user
-from tests.oversight.worlds import LOW_LINES, on, set_due
+from tests.support.oversight import LOW_LINES, on, set_due
+from tests.support.world import local_datetime, make_user
 
 # November 2026, both ends included; the figures are read on Monday 7 December.
 PERIOD = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
@@ -29,6 +29,7 @@ EXPECTED = {
     "consulted_specialist": (0, 0, 0, 0, 0, 0, 1),
     "outsider_head": (0, 0, 0, 0, 0, 0, 0),
     "outsider_specialist": (0, 0, 0, 0, 0, 0, 0),
+    "committee_head": (0, 0, 0, 0, 0, 0, 0),
 }
 
 
@@ -57,8 +58,9 @@ def test_only_the_units_own_staff_are_measured(staff_city):
 
 def test_people_come_by_unit_then_name(staff_city):
     order = [person.user.username for person in staff_figures(period=PERIOD, today=TODAY)]
-    # Units by name (Nông nghiệp, Tài chính, Xây dựng); in each, by last name (Minh Tuấn, Thị Hoa, Thị Lan, Văn Hùng).
-    assert order[-4:] == ["specialist", "deputy", "clerk", "head"]
+    # Units by name (Nông nghiệp, Tài chính, Xây dựng, then UBND thành phố); in each, by last name (Minh Tuấn,
+    # Thị Hoa, Thị Lan, Văn Hùng).
+    assert order[-5:] == ["specialist", "deputy", "clerk", "head", "committee_head"]
     assert set(order[:2]) == {"consulted_head", "consulted_specialist"}
 
 
@@ -103,7 +105,7 @@ def test_every_figure_equals_the_count_of_its_evidence(staff_city):
 
 
 def test_a_resolution_at_23_30_on_the_due_day_is_on_time(staff_city, city):
-    case = Case.objects.get(pk=staff_city["A"].pk)
+    case = Case.unscoped.get(pk=staff_city["A"].pk)
     assert case.resolved_at == local_datetime(2026, 11, 10, 23, 30)
     late = evidence(Figure.HANDLED_LATE, person=city.user("specialist"), period=PERIOD, today=TODAY)
     assert case.reference not in refs(late)
@@ -125,7 +127,7 @@ def test_the_period_is_read_in_local_days(staff_city, city):
 
 
 def test_a_reassigned_case_counts_for_whoever_held_it_at_resolution(staff_city, city):
-    g = Case.objects.get(pk=staff_city["G"].pk)
+    g = Case.unscoped.get(pk=staff_city["G"].pk)
     assert g.events.filter(action="accepted", actor=city.user("specialist")).exists()
     assert g.assignee == city.user("deputy")
     assert g.reference not in refs(evidence(Figure.HANDLED, person=city.user("specialist"), period=PERIOD,
@@ -146,7 +148,7 @@ def test_overdue_now_reads_today_not_the_period(staff_city, city):
         cases["H"].reference}
     assert refs(evidence(Figure.OVERDUE, person=specialist, period=PERIOD, today=on(12, 8))) == refs(
         [cases["H"], cases["I"], cases["J"]])
-    assert Case.objects.get(pk=cases["K"].pk).status == Status.AWAITING_SUPPLEMENT
+    assert Case.unscoped.get(pk=cases["K"].pk).status == Status.AWAITING_SUPPLEMENT
 
 
 def test_the_unit_filter_keeps_its_people_and_their_figures(staff_city, city):

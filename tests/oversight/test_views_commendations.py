@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from oversight.models import Commendation
 from oversight.services import commendation_record
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 OVERSEERS = ["inspector", "home_affairs", "admin"]
 OTHERS = ["head", "specialist", "city_office", "clerk"]

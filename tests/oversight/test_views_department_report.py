@@ -18,8 +18,8 @@ from django.urls import reverse
 
 from cases.services import case_accept, case_resolve
 from departments.models import Department, Role
-from tests.cases.conftest import Clock
-from tests.conftest import local_datetime, make_user
+from tests.support.cases import Clock
+from tests.support.world import local_datetime, make_user
 
 URL = reverse("report-departments")
 PERIOD = {"from": "2026-11-01", "to": "2026-11-20"}

@@ -12,8 +12,8 @@ from django.urls import reverse
 from departments.models import Role
 from oversight.models import Inspection, InspectionKind, ViolationSource
 from oversight.services import inspection_attach, inspection_record, violation_record
-from tests.cases.conftest import PDF_BYTES, pdf_upload, png_bytes, stored_files
-from tests.conftest import local_datetime, make_user
+from tests.support.cases import PDF_BYTES, pdf_upload, png_bytes, stored_files
+from tests.support.world import local_datetime, make_user
 
 OVERSEERS = ["inspector", "home_affairs", "admin"]
 OTHERS = ["head", "specialist", "city_office", "clerk"]

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from oversight.models import InspectionKind, Violation, ViolationSource
 from oversight.services import commendation_record, inspection_record, violation_dismiss, violation_record
-from tests.conftest import local_datetime
+from tests.support.world import local_datetime
 
 URL = reverse("oversight")
 OVERSEERS = ["inspector", "home_affairs", "admin"]

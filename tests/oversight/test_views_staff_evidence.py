@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import Return
-from cases.refusals import Refused
 from cases.services import case_resolve, case_return
-from tests.conftest import local_datetime
-from tests.oversight.worlds import on, set_due
+from core.refusals import Refused
+from tests.support.oversight import on, set_due
+from tests.support.world import local_datetime
 
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from departments.models import Role, Staff
 from oversight.models import ReviewThresholds
-from tests.oversight.worlds import LATER, LOW_LINES, on, set_due
+from tests.support.oversight import LATER, LOW_LINES, on, set_due
 
 URL = reverse("staff-report")
 PERIOD = {"from": "2026-11-01", "to": "2026-11-30"}
@@ -207,15 +207,16 @@ def test_the_table_is_paged_but_the_lists_are_whole(signed_in, city, staff_city)
     add_people(city, 100, city.ward)
     client = signed_in("home_affairs")
     first = get(client)
-    assert first.context["page"].paginator.count == 108
+    assert first.context["page"].paginator.count == 109
     assert len(first.context["rows"]) == 100
     assert "specialist" not in {row.user.username for row in first.context["rows"]}
     assert "specialist" in {row.user.username for row in first.context["review"]}
     assert "deputy" in {row.user.username for row in first.context["commend"]}
     assert b'data-test="pagination"' in first.content
     second = get(client, page=2)
-    assert len(second.context["rows"]) == 8
-    assert [row.user.username for row in second.context["rows"]][-4:] == ["specialist", "deputy", "clerk", "head"]
+    assert len(second.context["rows"]) == 9
+    assert [row.user.username for row in second.context["rows"]][-5:] == ["specialist", "deputy", "clerk", "head",
+                                                                          "committee_head"]
     assert {row.user.username for row in second.context["review"]} == {
         row.user.username for row in first.context["review"]}
 
@@ -237,4 +238,4 @@ def test_the_page_costs_the_same_queries_however_many_people_and_cases(signed_in
         set_due(stages.in_progress(title=f"Thêm {number}"), on(11, 2))
     set_due(stages.in_progress(title="Không trễ"), LATER)
     assert page_queries(client) == before
-    assert get(client).context["page"].paginator.count == 38
+    assert get(client).context["page"].paginator.count == 39

@@ -21,7 +21,7 @@ from oversight.services import (
     violation_extend,
     violation_record,
 )
-from tests.conftest import local_datetime, make_user
+from tests.support.world import local_datetime, make_user
 
 OVERSEERS = ["inspector", "home_affairs", "admin"]
 OTHERS = ["head", "specialist", "city_office", "clerk"]

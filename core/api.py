@@ -1,0 +1,40 @@
+"""API plumbing shared by every endpoint: authentication, pagination and the error format of DESIGN.md §5."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.refusals import Refused
+
+# Token first: DRF answers an anonymous request with the first class's WWW-Authenticate challenge, and
+# without one it turns "who are you?" (401) into "you may not" (403). Session auth still works second.
+AUTHENTICATION_CLASSES = (TokenAuthentication, SessionAuthentication)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def exception_handler(exc, context):
+    """Refusals of the directive answer 409 `{code, detail}`; model validation answers 400 with field errors."""
+    if isinstance(exc, Refused):
+        return Response({"code": exc.code, "detail": exc.detail}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = ValidationError(detail)
+    elif isinstance(exc, RequestDataTooBig):
+        # Django would answer with an HTML page; API clients get the JSON error format.
+        return Response({"detail": _("The request body is too large.")},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    elif isinstance(exc, DjangoPermissionDenied):
+        return Response({"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+    return drf_exception_handler(exc, context)
