@@ -1,15 +1,17 @@
 """Cases in the admin: a window, not a lever.
 
 Intake logs cases and the services move them (STYLE.md §1), so the admin adds none, deletes none and
-leaves status, owner, assignee, rule and deadlines alone; only clerical fields can be corrected, and
-Django's admin log keeps who corrected what. The event trail is shown read-only: it is append-only.
-Returns, submissions and attachments are read-only too; rule disputes are settled by an admin action
-that calls the service, so the settlement is written to the case's trail like any other move.
+leaves status, owner, assignee, rule and deadlines alone; only clerical fields can be corrected, through the
+`case_correct` service like any other move (row lock, version, an event with each field's old and new
+value). The event trail is shown read-only: it is append-only. Returns, submissions and attachments are
+read-only too; rule disputes are settled by an admin action that calls the service, so the settlement is
+written to the case's trail like any other move.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -18,13 +20,26 @@ from django.utils.translation import ngettext
 
 from cases import policy
 from cases.models import Attachment, Case, CaseEvent, DisputeStatus, Notification, Return, RuleDispute, Submission
-from cases.services import dispute_settle
+from cases.services import CLERICAL_FIELDS, case_correct, dispute_settle
 from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from core.notices import MailState
 from core.refusals import Refused
 
-# What an admin may correct by hand: wording, not anything that routing or a service decides.
-CLERICAL_FIELDS = frozenset({"title", "description", "applicant_name", "applicant_contact"})
+
+class CaseCorrectionForm(forms.ModelForm):
+    """The clerical fields, and the version of the case the admin saw, so that a correction made on an older
+    view of the case is refused instead of undoing someone's move."""
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+    class Meta:
+        model = Case
+        fields = list(CLERICAL_FIELDS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
 
 
 class CaseEventInline(ReadOnlyInline):
@@ -57,10 +72,37 @@ class CaseAdmin(admin.ModelAdmin):
         (_("Deadline"), {"fields": ["extended_at", "extended_by", "due_date_before_extension", "extension_reason"]}),
     ]
 
+    form = CaseCorrectionForm
+
+    def get_fieldsets(self, request, obj=None):
+        # The version the admin saw travels with the form, hidden.
+        return [*self.fieldsets, (None, {"fields": ["seen_version"], "classes": ["hidden"]})]
+
     def get_readonly_fields(self, request, obj=None):
         # Everything but the clerical fields, so that a field added to Case later starts out read-only.
         return [field.name for field in Case._meta.concrete_fields
                 if not field.primary_key and field.name not in CLERICAL_FIELDS]
+
+    def save_model(self, request, obj, form, change):
+        """Through the service, never `obj.save()`: the row as stored is locked and only what changed is
+        written; a refusal is told and the page shown again."""
+        corrections = {name: form.cleaned_data[name] for name in CLERICAL_FIELDS}
+        try:
+            case_correct(case=obj, actor=request.user, expected_version=form.cleaned_data["seen_version"],
+                         **corrections)
+        except Refused as refusal:
+            request._correction_refused = refusal
+
+    def log_change(self, request, obj, message):
+        if not hasattr(request, "_correction_refused"):
+            super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        refusal = getattr(request, "_correction_refused", None)
+        if refusal is None:
+            return super().response_change(request, obj)
+        self.message_user(request, refusal.detail, messages.ERROR)
+        return redirect(request.path)
 
     def get_queryset(self, request):
         return policy.with_list_relations(policy.cases_visible_to(request.user))

@@ -231,6 +231,7 @@ class EventAction(models.TextChoices):
     EXTENDED = "extended", _("Deadline extended")
     KEY_TASK_SET = "key_task_set", _("Marked as a key task")
     KEY_TASK_CLEARED = "key_task_cleared", _("No longer a key task")
+    CORRECTED = "corrected", _("Clerical details corrected")
     REFUSED = "refused", _("Refused")
 
 

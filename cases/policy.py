@@ -439,6 +439,8 @@ def _routes(user, case: Case) -> bool:
 TRIAGE_ROUTERS = Rule("triage_routers", _routes, _denied(lambda: _("Only the intake desk routes cases from triage.")))
 INTAKE_CLERKS = Rule("intake_clerks", lambda user, record: is_clerk(user),
                      _denied(lambda: _("Only the intake desk logs cases.")))
+CORRECTORS = Rule("correctors", lambda user, record: is_admin(user),
+                  _denied(lambda: _("Only administrators correct a case's clerical details.")))
 OVERSEERS = Rule("overseers", lambda user, record: may_oversee(user),
                  _denied(lambda: _("Only inspectors, Home Affairs and admins keep oversight records.")))
 ADMINS = Rule("admins", lambda user, record: is_admin(user),

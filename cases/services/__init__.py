@@ -14,6 +14,7 @@ from cases.services.consultations import (
     consultation_respond,
     deem_silent_consultations_agreed,
 )
+from cases.services.corrections import CLERICAL_FIELDS, case_correct
 from cases.services.deadlines import case_extend, case_set_key_task
 from cases.services.disputes import case_dispute, dispute_settle, open_disputes
 from cases.services.handling import (
@@ -31,6 +32,8 @@ from cases.services.submissions import case_decide, case_submit, pending_submiss
 from cases.services.supplements import case_complete_supplement, case_request_supplement
 
 __all__ = [
+    "CLERICAL_FIELDS",
+    "case_correct",
     "attachment_add",
     "case_accept",
     "case_assign",

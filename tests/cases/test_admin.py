@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.admin import CaseEventInline
-from cases.models import Case, CaseEvent, Status
+from cases.models import Case, CaseEvent, EventAction, Status
+from cases.services import case_accept
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def url(view, *args):
 
 def change_data(case, **overrides) -> dict:
     data = {"title": case.title, "description": case.description, "applicant_name": case.applicant_name,
-            "applicant_contact": case.applicant_contact,
+            "applicant_contact": case.applicant_contact, "seen_version": case.version,
             "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0", "events-MIN_NUM_FORMS": "0",
             "events-MAX_NUM_FORMS": "0"}
     data.update(overrides)
@@ -81,6 +82,39 @@ def test_events_are_shown_read_only_and_saving_adds_none(admin_client, case):
     assert not (inline.has_add_permission or inline.has_change_permission or inline.has_delete_permission)
     assert admin_client.post(url("change", case.pk), change_data(case)).status_code == 302
     assert CaseEvent.objects.filter(case=case).count() == events
+    assert Case.unscoped.get(pk=case.pk).version == case.version  # nothing changed, nothing to bump
+
+
+def test_a_clerical_correction_is_a_move_with_its_event(admin_client, city, case):
+    """Through the service: the version goes up and the trail says who changed which field from what to what."""
+    response = admin_client.post(url("change", case.pk), change_data(
+        case, title="Xin cấp phép xây dựng nhà ở riêng lẻ (sửa chính tả)", applicant_contact="0912 345 678"))
+
+    assert response.status_code == 302
+    corrected = Case.unscoped.get(pk=case.pk)
+    assert corrected.version == case.version + 1
+    event = CaseEvent.objects.filter(case=case).latest("id")
+    assert (event.action, event.actor, event.from_status, event.to_status) == (
+        EventAction.CORRECTED, city.user("admin"), Status.ROUTED, Status.ROUTED)
+    assert event.payload == {"changes": {
+        "title": ["Xin cấp phép xây dựng nhà ở riêng lẻ", "Xin cấp phép xây dựng nhà ở riêng lẻ (sửa chính tả)"],
+        "applicant_contact": ["", "0912 345 678"]}}
+
+
+def test_a_correction_on_a_stale_page_undoes_nobodys_move(admin_client, city, case):
+    """The admin opened the case; meanwhile the owner accepted it. Saving the old page must not put the case
+    back as it was: the correction is refused (and recorded), the move stands."""
+    stale = change_data(case, title="Tiêu đề sửa trên trang cũ")
+    case_accept(case=case, actor=city.user("specialist"))
+    moved = Case.unscoped.filter(pk=case.pk).values().get()
+
+    response = admin_client.post(url("change", case.pk), stale, follow=True)
+
+    assert Case.unscoped.filter(pk=case.pk).values().get() == moved
+    refusal = CaseEvent.objects.filter(case=case).latest("id")
+    assert (refusal.action, refusal.actor, refusal.payload["code"], refusal.payload["attempted"]) == (
+        EventAction.REFUSED, city.user("admin"), "case_changed", "correct")
+    assert [message.level_tag for message in response.context["messages"]] == ["error"]
 
 
 def test_event_inline_refuses_add_change_and_delete(rf, city, case):

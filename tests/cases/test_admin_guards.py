@@ -165,6 +165,8 @@ def test_case_admin_shows_the_new_facts_read_only(admin_client, city, log_case):
 
     assert {"status", "owner", "assignee", "accepted_at", "resolved_at", "outcome", "version",
             "supplement_items"}.isdisjoint(form.fields)
-    assert set(form.fields) == {"title", "description", "applicant_name", "applicant_contact"}
+    # The clerical fields, and the version the page showed (hidden), which the correction service checks.
+    assert set(form.fields) == {"title", "description", "applicant_name", "applicant_contact", "seen_version"}
+    assert form.fields["seen_version"].widget.is_hidden
     case.refresh_from_db()
     assert case.status == Status.IN_PROGRESS
