@@ -75,6 +75,7 @@ REACHED_FROM = {
     "inspection-new": "inspections",
     "violation-new": "violations",
     "commendation-new": "commendations",
+    "notifications-read-all": "notifications",  # the list's "mark all as read" (POST only)
 }
 
 
