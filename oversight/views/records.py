@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cases import policy
 from cases.measures import Window
-from cases.models import Case
 from cases.views.common import page_guard
 from core.files import file_response
 from core.pages import PAGE_SIZE, add_service_errors, error_sentences, not_done
@@ -215,12 +215,13 @@ def offered_actions(violation: Violation) -> list[str]:
     return [slug for slug in ACTIONS if slug != "extend" or violation.extended_at is None]
 
 
-def violation_queryset():
+def violation_queryset(user):
     return Violation.objects.select_related(
         "person__staff__department", "department", "kind", "severity", "inspection__department", "handler",
         "recorded_by", "extended_by", "closed_by",
     ).prefetch_related(
-        Prefetch("cases", Case.unscoped.select_related("owner").order_by("reference")),
+        # The related cases as the reader sees them (those who keep the records see every case).
+        Prefetch("cases", policy.cases_visible_to(user).select_related("owner").order_by("reference")),
         Prefetch("actions", ActionTaken.objects.select_related("kind", "recorded_by")),
     )
 
@@ -242,7 +243,7 @@ def render_violation(request, violation: Violation, *, bound: tuple[str, object]
 @require_GET
 @page_guard("oversee")
 def violation_detail(request, violation_id: int):
-    return render_violation(request, get_object_or_404(violation_queryset(), pk=violation_id))
+    return render_violation(request, get_object_or_404(violation_queryset(request.user), pk=violation_id))
 
 
 @require_POST
@@ -251,7 +252,7 @@ def violation_action(request, violation_id: int, action: str):
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404
-    violation = get_object_or_404(violation_queryset(), pk=violation_id)
+    violation = get_object_or_404(violation_queryset(request.user), pk=violation_id)
     form = spec.form(request.POST, violation=violation, auto_id=f"id_{action}_%s")
     if form.is_valid():
         try:
