@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,20 +46,25 @@ from oversight.models import (
     ViolationStatus,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from cases.policy import AnyUser
+
 Record = Inspection | Violation | Commendation
 
 
-def require_overseer(actor) -> None:
+def require_overseer(actor: AnyUser) -> None:
     policy.require(actor, policy.OVERSEERS, None)
 
 
-def log(record: Record, actor, action: str, *, note: str = "", **payload) -> OversightEvent:
+def log(record: Record, actor: User | None, action: str, *, note: str = "", **payload: object) -> OversightEvent:
     """Append the event of a change to an oversight record; `payload` keeps codes and old/new values."""
     return OversightEvent.objects.create(at=timezone.now(), actor=actor, action=action, note=note, payload=payload,
                                          **{type(record).__name__.lower(): record})
 
 
-def write_refusal(record: Record, *, actor, refusal: Refused, attempted: str) -> None:
+def write_refusal(record: Record, *, actor: AnyUser | None, refusal: Refused, attempted: str) -> None:
     """A refused move on an oversight record, recorded as a case's is: who tried what, and why not."""
     log(record, actor if actor and actor.is_authenticated else None, OversightAction.REFUSED, note=refusal.detail,
         code=refusal.code, attempted=attempted, **refusal.payload)
@@ -88,7 +94,7 @@ def handling_due_date(discovered_on: dt.date, days: int) -> dt.date:
 # --- Inspections -------------------------------------------------------------------------------------------
 
 
-def inspection_record(*, actor, department: Department, kind: str, inspected_on: dt.date, team: Iterable,
+def inspection_record(*, actor: User, department: Department, kind: str, inspected_on: dt.date, team: Iterable[User],
                       findings: str = "", uploads: Iterable[UploadedFile] = ()) -> Inspection:
     """Record an inspection of one unit with its team, findings and files (directive: kiểm tra đột xuất)."""
     require_overseer(actor)
@@ -119,7 +125,7 @@ def inspection_record(*, actor, department: Department, kind: str, inspected_on:
     return inspection
 
 
-def inspection_attach(*, inspection: Inspection, actor, upload: UploadedFile) -> InspectionAttachment:
+def inspection_attach(*, inspection: Inspection, actor: User, upload: UploadedFile) -> InspectionAttachment:
     require_overseer(actor)
     name, mime = validate_upload(upload)
     stored: list[InspectionAttachment] = []
@@ -135,9 +141,10 @@ def inspection_attach(*, inspection: Inspection, actor, upload: UploadedFile) ->
     return attachment
 
 
-def _store(inspection: Inspection, actor, upload: UploadedFile, name: str, mime: str) -> InspectionAttachment:
+def _store(inspection: Inspection, actor: User, upload: UploadedFile, name: str, mime: str) -> InspectionAttachment:
+    # An upload Django has received knows its size; only a hand-made file object might not.
     attachment = InspectionAttachment(inspection=inspection, original_name=name, content_type=mime,
-                                      size=upload.size, sha256=sha256_of(upload), uploaded_by=actor)
+                                      size=cast(int, upload.size), sha256=sha256_of(upload), uploaded_by=actor)
     store_upload(attachment, upload, name=name)
     return attachment
 
@@ -145,9 +152,9 @@ def _store(inspection: Inspection, actor, upload: UploadedFile, name: str, mime:
 # --- Violations ---------------------------------------------------------------------------------------------
 
 
-def violation_record(*, actor, person, discovered_on: dt.date, source: str, kind: ViolationKind,
+def violation_record(*, actor: User, person: User, discovered_on: dt.date, source: str, kind: ViolationKind,
                      severity: Severity, description: str, inspection: Inspection | None = None,
-                     cases: Iterable[Case] = (), handler=None) -> Violation:
+                     cases: Iterable[Case] = (), handler: User | None = None) -> Violation:
     """Record a person's misconduct; its handling deadline runs from discovery (Decree 234/2026: 90 days).
 
     The unit is the inspected one for a violation an inspection found, else the person's own. `handler` is
@@ -168,7 +175,8 @@ def violation_record(*, actor, person, discovered_on: dt.date, source: str, kind
     if not policy.may_oversee(handler):
         raise ValidationError({"handler": _("The responsible official must be an inspector, a Home Affairs "
                                             "official or an admin.")})
-    expected_kind = INSPECTION_SOURCES.get(source)
+    # `source` is one of ViolationSource's values (checked above), and a text choice is looked up by its value.
+    expected_kind = INSPECTION_SOURCES.get(cast(ViolationSource, source))
     if expected_kind is None and inspection is not None:
         raise ValidationError({"inspection": _("Only a violation found by an inspection names one.")})
     if expected_kind is not None:
@@ -204,7 +212,7 @@ def _locked_open(violation: Violation, attempted: str) -> Violation:
 
 
 @records_refusals("extend_handling", on="violation", write=write_refusal)
-def violation_extend(*, violation: Violation, actor, reason: str) -> Violation:
+def violation_extend(*, violation: Violation, actor: User, reason: str) -> Violation:
     """Move the handling deadline, once, to VIOLATION_HANDLING_MAX_DAYS after discovery (Decree 234/2026),
     up to the end of the current due day."""
     require_overseer(actor)
@@ -234,7 +242,7 @@ def violation_extend(*, violation: Violation, actor, reason: str) -> Violation:
 
 
 @records_refusals("act", on="violation", write=write_refusal)
-def violation_act(*, violation: Violation, actor, kind: ActionKind, decided_on: dt.date,
+def violation_act(*, violation: Violation, actor: User, kind: ActionKind, decided_on: dt.date,
                   decision_number: str = "", note: str = "", ends_handling: bool = False) -> ActionTaken:
     """Record a measure decided on the violation; `ends_handling` closes it as handled."""
     require_overseer(actor)
@@ -261,7 +269,7 @@ def violation_act(*, violation: Violation, actor, kind: ActionKind, decided_on: 
 
 
 @records_refusals("dismiss", on="violation", write=write_refusal)
-def violation_dismiss(*, violation: Violation, actor, reason: str) -> Violation:
+def violation_dismiss(*, violation: Violation, actor: User, reason: str) -> Violation:
     """End the handling without a measure: the violation was not confirmed."""
     require_overseer(actor)
     if not reason.strip():
@@ -279,8 +287,9 @@ def violation_dismiss(*, violation: Violation, actor, reason: str) -> Violation:
 # --- Commendations ------------------------------------------------------------------------------------------
 
 
-def commendation_record(*, actor, level: CommendationLevel, reason: str, awarded_on: dt.date, person=None,
-                        department: Department | None = None, decision_number: str = "") -> Commendation:
+def commendation_record(*, actor: User, level: CommendationLevel, reason: str, awarded_on: dt.date,
+                        person: User | None = None, department: Department | None = None,
+                        decision_number: str = "") -> Commendation:
     """Record praise for a person or a unit (directive: khen thưởng người dám nghĩ, dám làm)."""
     require_overseer(actor)
     if (person is None) == (department is None):
