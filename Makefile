@@ -4,9 +4,15 @@
 #                                with a Celery worker and beat beside it (the overdue sweep every 5 minutes)
 #   make test PYTEST_ARGS='-k routing -x'
 #                                the test suite; SQLite unless DATABASE_URL is set
+#   make test PYTEST_ARGS='-n 2' the same on two processes (pytest-xdist)
 #   make lint                    ruff
+#   make typecheck               mypy on the core, the access policy and the services (list in pyproject.toml)
+#   make imports                 import-linter: oversight -> cases -> departments -> core, never back up
 #   make bench BENCH_ARGS='--only routing'
 #                                routing, intake, deadline and staff report benchmarks (see bench/README.md)
+#
+# `make run` installs only what the site needs (requirements.txt); the targets that run a development tool
+# install requirements-dev.txt as well.
 
 SHELL := /bin/bash
 
@@ -14,8 +20,10 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# Touched after a successful install, so the venv is refreshed only when requirements.txt changes.
+# Touched after a successful install, so the venv is refreshed only when requirements.txt changes; the
+# development tools' stamp is refreshed when either file changes.
 STAMP := $(VENV)/.requirements.stamp
+DEV_STAMP := $(VENV)/.requirements-dev.stamp
 
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -27,13 +35,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_ROOT_USER_ACTION := ignore
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv venv run worker beat test lint bench clean distclean
+.PHONY: help .venv venv venv-dev run worker beat test lint typecheck imports bench clean distclean
 
 help:
 	@echo "make run     - migrate, load the demo city and serve it on http://$(HOST):$(PORT), with a Celery worker"
 	@echo "make worker / make beat - a Celery worker / the beat scheduler on their own (production-like)"
 	@echo "make test    - run the tests (PYTEST_ARGS='...' to pass options; DATABASE_URL for PostgreSQL)"
 	@echo "make lint    - ruff check"
+	@echo "make typecheck - mypy with the Django and DRF stubs; make imports - the import contracts"
 	@echo "make bench   - routing, intake, deadline and staff report benchmarks (BENCH_ARGS='--help' for options)"
 	@echo "make clean   - remove caches and benchmark results; make distclean also removes .venv"
 
@@ -43,6 +52,12 @@ $(STAMP): requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.11 (or python3) is needed to create $(VENV)" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 # The worker runs beat inside it (-B): one process is enough on one machine, and the broker (Redis when
@@ -63,17 +78,23 @@ worker: .venv
 beat: .venv
 	$(BIN)/celery -A cityops beat --loglevel=INFO
 
-test: .venv
+test: venv-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: .venv
+lint: venv-dev
 	$(BIN)/ruff check .
 
-bench: .venv
+typecheck: venv-dev
+	$(BIN)/mypy
+
+imports: venv-dev
+	$(BIN)/lint-imports
+
+bench: venv-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf .pytest_cache .ruff_cache test-results bench/results
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .import_linter_cache test-results bench/results
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean

@@ -76,7 +76,8 @@ def consultations_overdue(today: dt.date) -> Q:
 
 def case_is_overdue(case: Case, today: dt.date) -> bool:
     """The Python twin of `cases_overdue`."""
-    return case_runs(case) and case.due_date < today
+    # `case_runs` has checked the due date too; the second look is for the type checker.
+    return case_runs(case) and case.due_date is not None and case.due_date < today
 
 
 def consultation_is_overdue(consultation: Consultation, today: dt.date) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -30,6 +30,7 @@ from cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    CaseQuerySet,
     Consultation,
     DisputeStatus,
     Return,
@@ -67,7 +68,8 @@ def membership(user: AnyUser | None) -> Staff | None:
     related = get_user_model().staff.related
     if not related.is_cached(user):
         related.set_cached_value(user, Staff.objects.select_related("department").filter(user_id=user.pk).first())
-    return related.get_cached_value(user)
+    # What was cached just above, or by the query that read the user with its staff row.
+    return cast("Staff | None", related.get_cached_value(user))
 
 
 def is_admin(user: AnyUser) -> bool:
@@ -138,7 +140,8 @@ def reads_every_desk(user: AnyUser) -> bool:
 def _desk_without_clerk() -> Q:
     """Cases received by no unit (logged by an admin) or by a unit that has no intake desk of its own."""
     has_clerk = Staff.objects.filter(department_id=OuterRef("receiving_unit_id"), role=Role.CLERK)
-    return Q(receiving_unit__isnull=True) | ~Exists(has_clerk)
+    # A Q or'ed with a condition is a Q; the stubs know only Q | Q.
+    return cast(Q, Q(receiving_unit__isnull=True) | ~Exists(has_clerk))
 
 
 def intake_desk_cases(staff: Staff) -> Q:
@@ -163,7 +166,7 @@ def on_intake_desk(staff: Staff, case: Case) -> bool:
 # --- What the user sees ---------------------------------------------------------------------------------------
 
 
-def cases_visible_to(user: AnyUser) -> QuerySet[Case]:
+def cases_visible_to(user: AnyUser) -> CaseQuerySet[Case]:
     """Cases the user may see at all; any other case answers 404, never a hint that it exists."""
     cases = Case.unscoped.all()
     if sees_whole_city(user):
@@ -172,8 +175,8 @@ def cases_visible_to(user: AnyUser) -> QuerySet[Case]:
     if staff is None:
         return cases.none()
     # Consulted departments read the case to answer (rule 4: read-only, enforced by the services).
-    mine = Q(owner_id=staff.department_id) | Exists(
-        Consultation.unscoped.filter(case_id=OuterRef("pk"), department_id=staff.department_id))
+    mine = cast(Q, Q(owner_id=staff.department_id) | Exists(
+        Consultation.unscoped.filter(case_id=OuterRef("pk"), department_id=staff.department_id)))
     if staff.role == Role.CLERK:
         mine |= intake_desk_cases(staff)
     return cases.filter(mine)
@@ -285,17 +288,17 @@ def desk_access(user: AnyUser, code: str = "") -> DeskAccess:
     unit `code` names, or none yet. Anyone else, including a unit's staff without a lead role: 403, before the
     code is looked up, so that it tells them nothing. An unknown code raises Department.DoesNotExist."""
     staff = membership(user)
-    lead = staff is not None and staff.role in LEAD_ROLES
+    lead = staff if staff is not None and staff.role in LEAD_ROLES else None  # the user's place, if they lead it
     every = reads_every_desk(user)
     if code and every:
         department = Department.objects.get(code=code)
-    elif lead and code in ("", staff.department.code):
-        department = staff.department
+    elif lead is not None and code in ("", lead.department.code):
+        department = lead.department
     elif every:
         department = None
     else:
         raise PermissionDenied(_("You may see only your own unit's overdue work."))
-    reassigns = lead and department is not None and department.pk == staff.department_id
+    reassigns = lead is not None and department is not None and department.pk == lead.department_id
     return DeskAccess(department, reassigns, every)
 
 
@@ -329,8 +332,8 @@ class Rule:
     `PermissionDenied` (403: the user's role never does this)."""
 
     name: str
-    allows: Callable[[Any, Any], bool]
-    refusal: Callable[[Any, Any], Exception]
+    allows: Callable[[AnyUser, Any], bool]
+    refusal: Callable[[AnyUser, Any], Exception]
     # Whether someone outside the record's unit is refused with `not_owner` (recorded) rather than 403.
     refuses_outsiders: bool = False
 
@@ -354,16 +357,16 @@ def _unit_rule(name: str, unit_of: Callable[[Any], int | None], roles: frozenset
     attempt recorded, with what `named` says of the record), a member in another role gets 403 with who may act
     (the head principle)."""
 
-    def member(user, record) -> Staff | None:
+    def member(user: AnyUser, record: Any) -> Staff | None:
         staff = membership(user)
         unit_id = unit_of(record)
         return staff if staff is not None and unit_id is not None and staff.department_id == unit_id else None
 
-    def allows(user, record) -> bool:
+    def allows(user: AnyUser, record: Any) -> bool:
         staff = member(user, record)
         return staff is not None and staff.role in roles
 
-    def refusal(user, record) -> Exception:
+    def refusal(user: AnyUser, record: Any) -> Exception:
         if member(user, record) is None:
             return Refused(RefusalCode.NOT_OWNER, not_member(), **named(record))
         if roles == LEAD_ROLES:
@@ -373,7 +376,7 @@ def _unit_rule(name: str, unit_of: Callable[[Any], int | None], roles: frozenset
     return Rule(name, allows, refusal, refuses_outsiders=True)
 
 
-def _denied(message: Callable[[], str]) -> Callable[[Any, Any], Exception]:
+def _denied(message: Callable[[], str]) -> Callable[[AnyUser, Any], Exception]:
     return lambda user, record: PermissionDenied(message())
 
 
@@ -407,7 +410,7 @@ DECISION_RECORDERS = Rule(
     _denied(lambda: _("Only the city office records the City Committee's decisions.")))
 
 
-def _sets_key_task(user, case: Case) -> bool:
+def _sets_key_task(user: AnyUser, case: Case) -> bool:
     staff = membership(user)
     if staff is None:
         return False
@@ -418,7 +421,7 @@ KEY_TASK_SETTERS = Rule("key_task_setters", _sets_key_task,
                         _denied(lambda: _("Only the owner's head or deputy, or the city office, may mark key tasks.")))
 
 
-def _attaches(user, case: Case) -> bool:
+def _attaches(user: AnyUser, case: Case) -> bool:
     staff = membership(user)
     if staff is None:
         return False
@@ -429,7 +432,7 @@ ATTACHERS = Rule("attachers", _attaches,
                  _denied(lambda: _("Only the owner department and the intake desk add files to a case.")))
 
 
-def _routes(user, case: Case) -> bool:
+def _routes(user: AnyUser, case: Case) -> bool:
     if is_admin(user):
         return True
     staff = membership(user)
@@ -517,7 +520,7 @@ PAGE_CAPABILITIES = ("queue", "consultations", "intake", "overdue_desk", "submis
 
 
 
-def page_rule(name: str) -> Callable[[Any], bool]:
+def page_rule(name: str) -> Callable[[AnyUser], bool]:
     """The guard of the pages that capability `name` opens, so that a page and its link in the navigation
     read the same answer."""
     if name not in PAGE_CAPABILITIES:

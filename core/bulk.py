@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db import connection, models
 
 
@@ -13,11 +15,17 @@ def insert_from_select(model: type[models.Model], fields: list[str], rows: model
     Returns the number of rows inserted.
     """
     sql, params = rows.order_by().query.sql_with_params()
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    columns = ", ".join(connection.ops.quote_name(_column(model, name)) for name in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {sql} ON CONFLICT DO NOTHING", params)
         return cursor.rowcount
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    # The fields a sweep inserts are the model's own concrete fields, each stored in a column of its own.
+    field = cast("models.Field[Any, Any]", model._meta.get_field(name))
+    return cast(str, field.column)
 
 
 def unlocked(rows: models.QuerySet) -> models.QuerySet:

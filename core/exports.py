@@ -14,10 +14,14 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import translation
 from django.utils.http import content_disposition_header
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Excel reads a CSV as the machine's legacy code page unless it starts with a byte order mark; with it,
@@ -32,9 +36,9 @@ class Table:
     """What a file holds: its column labels (lazy translations are fine), its rows of cells, the worksheet's
     name and, optionally, each column's width in characters in the workbook."""
 
-    columns: Sequence
+    columns: Sequence[StrOrPromise]
     rows: Iterable[Sequence]
-    sheet: str
+    sheet: StrOrPromise
     widths: Sequence[int] = ()
 
 

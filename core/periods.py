@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -68,8 +69,9 @@ class PeriodForm(forms.Form):
         for field in self.fields.values():
             field.widget.attrs["max"] = today.strftime(DATE_INPUT)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # Form.clean returns cleaned_data; the stubs allow None, which an overriding clean() may return.
+        cleaned = cast(dict[str, Any], super().clean())
         until = cleaned.get("to") or self.today
         since = cleaned.get("from") or until - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1)
         if since > until:

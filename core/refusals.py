@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class RefusalCode(models.TextChoices):
@@ -52,7 +55,10 @@ class Refused(Exception):
 
 
 class RefusalWriter(Protocol):
-    def __call__(self, subject: Any, *, actor: Any, refusal: Refused, attempted: str) -> None: ...
+    # `subject` is positional: each app names it for what it is (a case, a violation). The actor is whatever
+    # the refused call was given, a visitor or nobody included.
+    def __call__(self, subject: Any, /, *, actor: User | AnonymousUser | None, refusal: Refused,
+                 attempted: str) -> None: ...
 
 
 Service = TypeVar("Service", bound=Callable[..., Any])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -10,15 +12,19 @@ from cases.models import Attachment, Case, EventAction
 from cases.services.common import case_service, record
 from core.files import forget_files, sha256_of, store_upload, validate_upload
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @case_service("attach", who=policy.ATTACHERS, lock=False)
-def attachment_add(*, case: Case, actor, upload: UploadedFile) -> Attachment:
+def attachment_add(*, case: Case, actor: User, upload: UploadedFile) -> Attachment:
     """The owner department and the intake desk add files to a case; overseers only read them. Adding a file
     changes nothing another person could be overriding, so it takes no lock and no version."""
     name, mime = validate_upload(upload)
     digest = sha256_of(upload)
-    attachment = Attachment(case=case, original_name=name, content_type=mime, size=upload.size, sha256=digest,
-                            uploaded_by=actor)
+    # An upload Django has received knows its size; only a hand-made file object might not.
+    attachment = Attachment(case=case, original_name=name, content_type=mime, size=cast(int, upload.size),
+                            sha256=digest, uploaded_by=actor)
     try:
         with transaction.atomic():
             store_upload(attachment, upload, name=name)

@@ -8,11 +8,12 @@ function itself checks the move's own rules and writes the change and its event,
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,8 @@ from core.refusals import RefusalCode, Refused, records_refusals
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from cases.policy import AnyUser
 
 
 @contextmanager
@@ -51,7 +54,17 @@ def save_case(case: Case, *fields: str) -> None:
         DeadlineMark.objects.filter(case=case).delete()
 
 
-def mark_resolved(case: Case, now) -> None:
+def owner_id_of(case: Case) -> int:
+    """The owner of a case out of triage: the constraint `case_owner_unless_triage` guarantees one."""
+    return cast(int, case.owner_id)
+
+
+def due_date_of(case: Case) -> dt.date:
+    """The due date of a case handed to its owner: `hand_over` sets it, and nothing clears it."""
+    return cast(dt.date, case.due_date)
+
+
+def mark_resolved(case: Case, now: dt.datetime) -> None:
     """Set the resolution moment and the working days it took from receipt, as the deadline counts them
     (a receipt on a day off counts from the next working day; the receipt day itself is not counted)."""
     from departments.workdays import get_calendar, local_date
@@ -84,7 +97,7 @@ def require_status(case: Case, allowed: Iterable[str], attempted: str) -> None:
         )
 
 
-def write_case_refusal(case: Case, *, actor: User | None, refusal: Refused, attempted: str) -> None:
+def write_case_refusal(case: Case, *, actor: AnyUser | None, refusal: Refused, attempted: str) -> None:
     """A `refused` event on the case: who tried what, and why not (DESIGN.md §2: refusals are recorded)."""
     # The caller's copy may be stale (that can be why it was refused): record the state as stored.
     status = Case.unscoped.filter(pk=case.pk).values_list("status", flat=True).get()
@@ -95,7 +108,7 @@ def write_case_refusal(case: Case, *, actor: User | None, refusal: Refused, atte
     )
 
 
-def write_refusal_on_its_case(record_with_case: Any, *, actor: User | None, refusal: Refused,
+def write_refusal_on_its_case(record_with_case: Any, *, actor: AnyUser | None, refusal: Refused,
                               attempted: str) -> None:
     """For a move on a consultation or a dispute: the refusal goes on the trail of its case."""
     write_case_refusal(record_with_case.case, actor=actor, refusal=refusal, attempted=attempted)
@@ -112,7 +125,8 @@ class Move:
     versioned: bool
 
 
-def _declared(attempted, who, statuses, refuses, versioned) -> Move:
+def _declared(attempted: str, who: policy.Rule, statuses: Iterable[str] | None, refuses: Iterable[RefusalCode],
+              versioned: bool) -> Move:
     codes = list(refuses)
     if who.refuses_outsiders:
         codes.append(RefusalCode.NOT_OWNER)
@@ -140,7 +154,8 @@ def case_service(attempted: str, *, who: policy.Rule, statuses: Iterable[str] | 
 
     def decorate(body: Callable) -> Callable:
         @records_refusals(attempted, on="case", write=write_case_refusal)
-        def run(*, case: Case, actor: User, **inputs: Any):
+        # The actor may be anyone the caller had: the policy refuses a visitor (and the refusal is recorded).
+        def run(*, case: Case, actor: AnyUser, **inputs: Any) -> Any:
             if before is not None:
                 before(case)
             if not lock:
@@ -166,7 +181,7 @@ def consultation_service(attempted: str, *, who: policy.Rule, refuses: Iterable[
 
     def decorate(body: Callable) -> Callable:
         @records_refusals(attempted, on="consultation", write=write_refusal_on_its_case)
-        def run(*, consultation: Consultation, actor: User, **inputs: Any):
+        def run(*, consultation: Consultation, actor: AnyUser, **inputs: Any) -> Any:
             with transaction.atomic():
                 current = Consultation.unscoped.select_for_update().select_related("case").get(pk=consultation.pk)
                 policy.require(actor, who, current)

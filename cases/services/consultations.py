@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,11 +30,14 @@ from cases.models import (
     Status,
 )
 from cases.notifications import notify_assignment
-from cases.services.common import case_service, consultation_service, record, save_case
+from cases.services.common import case_service, consultation_service, owner_id_of, record, save_case
 from core.bulk import insert_from_select, unlocked
 from core.refusals import RefusalCode, Refused
 from departments.models import HANDLER_ROLES, Department, Staff
 from departments.workdays import get_calendar, local_date
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def consultation_days(case: Case) -> int:
@@ -49,7 +53,7 @@ def required_consultee_codes(case: Case) -> list[str]:
 @case_service("consult", who=policy.OWNER_HANDLERS, statuses=[Status.IN_PROGRESS], verb=_("sent for consultation"),
               refuses=[RefusalCode.JUSTIFICATION_REQUIRED, RefusalCode.CONSULTATION_OPEN,
                        RefusalCode.MAX_ROUNDS_EXCEEDED])
-def case_consult(*, case: Case, actor, departments: list[Department], question: str,
+def case_consult(*, case: Case, actor: User, departments: list[Department], question: str,
                  justification: str = "") -> list[Consultation]:
     """Ask departments for their opinion; each gets its own deadline while the case's own keeps running.
 
@@ -87,7 +91,7 @@ def case_consult(*, case: Case, actor, departments: list[Department], question: 
     now = timezone.now()
     due = get_calendar().due_date(local_date(now), consultation_days(case))
     consultations = Consultation.unscoped.bulk_create([
-        Consultation(case=case, department=unit, requesting_department_id=case.owner_id,
+        Consultation(case=case, department=unit, requesting_department_id=owner_id_of(case),
                      round=rounds.get(unit.pk, 0) + 1, required=unit.code in required, question=question,
                      justification="" if unit.code in required else justification,
                      requested_by=actor, requested_at=now, due_date=due)
@@ -101,7 +105,7 @@ def case_consult(*, case: Case, actor, departments: list[Department], question: 
 
 
 @consultation_service("assign_consultation", who=policy.CONSULTED_LEADS, refuses=[RefusalCode.INVALID_TRANSITION])
-def consultation_assign(*, consultation: Consultation, actor, assignee) -> Consultation:
+def consultation_assign(*, consultation: Consultation, actor: User, assignee: User) -> Consultation:
     """The consulted unit's head names the one person who prepares its answer."""
     if consultation.status != ConsultationStatus.OPEN:
         raise Refused(RefusalCode.INVALID_TRANSITION, _("This consultation is no longer open."),
@@ -132,7 +136,7 @@ def check_position(position: str, comment: str) -> None:
 
 
 @consultation_service("respond", who=policy.CONSULTED_HANDLERS, refuses=[RefusalCode.INVALID_TRANSITION])
-def consultation_respond(*, consultation: Consultation, actor, position: str, comment: str = "") -> Consultation:
+def consultation_respond(*, consultation: Consultation, actor: User, position: str, comment: str = "") -> Consultation:
     """The consulted unit answers. `disagree` needs its reasons; `not_competent` opens a rule dispute."""
     check_position(position, comment)
     if consultation.status == ConsultationStatus.ANSWERED:
@@ -197,20 +201,20 @@ def consultation_gates(case: Case) -> None:
                if code not in by_code or by_code[code].status == ConsultationStatus.OPEN]
     if pending:
         names = dict(Department.objects.filter(code__in=pending).values_list("code", "name"))
-        raise Refused("consultations_pending", _(
+        raise Refused(RefusalCode.CONSULTATIONS_PENDING, _(
             "The rule requires opinions that have not been given yet (nor deemed given): %(units)s.")
             % {"units": ", ".join(names.get(code, code) for code in pending)}, departments=pending)
     unreconciled = [c for c in latest.values() if c.position == Position.DISAGREE
                     and not Reconciliation.objects.filter(consultation=c).exists()]
     if unreconciled:
-        raise Refused("unresolved_disagreement", _(
+        raise Refused(RefusalCode.UNRESOLVED_DISAGREEMENT, _(
             "Disagreements without a recorded settlement by your department's head: %(units)s.")
             % {"units": ", ".join(c.department.name for c in unreconciled)},
             consultations=[c.pk for c in unreconciled])
 
 
 @case_service("reconcile", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("reconciled"))
-def case_reconcile(*, case: Case, actor, consultation: Consultation, note: str, settled_on: dt.date | None = None,
+def case_reconcile(*, case: Case, actor: User, consultation: Consultation, note: str, settled_on: dt.date | None = None,
                    attachment: Attachment | None = None) -> Reconciliation:
     """The owner's head or deputy records how a disagreement was settled (note, date, optional attachment)."""
     # The caller's copy may predate the answer; judge the answer as stored.

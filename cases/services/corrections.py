@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -10,12 +12,15 @@ from cases.models import Case, EventAction
 from cases.services.common import case_service, record, save_case
 from core.audit import changes
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # What an admin may correct by hand: wording, not anything that routing or a service decides.
 CLERICAL_FIELDS = ("title", "description", "applicant_name", "applicant_contact")
 
 
 @case_service("correct", who=policy.CORRECTORS)
-def case_correct(*, case: Case, actor, **corrections: str) -> Case:
+def case_correct(*, case: Case, actor: User, **corrections: str) -> Case:
     """Correct the wording of a case (a misspelt title, an applicant's contact) without touching its state.
 
     Like every other move it locks the row, refuses a correction made on an older view of the case

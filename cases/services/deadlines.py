@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -14,13 +15,16 @@ from cases.services.common import case_service, record, save_case
 from core.refusals import RefusalCode, Refused
 from departments.workdays import get_calendar, local_date
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # Work still being done by the owner; a case waiting for the applicant has its clock stopped instead.
 EXTENDABLE = (Status.ROUTED, Status.IN_PROGRESS, Status.SUBMITTED)
 
 
 @case_service("extend", who=policy.OWNER_LEADS, statuses=EXTENDABLE, verb=_("given more time"),
               refuses=[RefusalCode.ALREADY_EXTENDED, RefusalCode.EXTENSION_TOO_LATE])
-def case_extend(*, case: Case, actor, due_date: dt.date, reason: str) -> Case:
+def case_extend(*, case: Case, actor: User, due_date: dt.date, reason: str) -> Case:
     """The owner's head moves the deadline once, with a reason, at least one working day before it falls.
 
     Asking on the last day, or after it, is refused (`extension_too_late`): that is not planning, it is
@@ -60,7 +64,7 @@ KEY_TASK_STATUSES = tuple(status for status in Status.values if status != Status
 
 @case_service("set_key_task", who=policy.KEY_TASK_SETTERS, statuses=KEY_TASK_STATUSES,
               verb=_("marked as a key task"))
-def case_set_key_task(*, case: Case, actor, key_task: bool) -> Case:
+def case_set_key_task(*, case: Case, actor: User, key_task: bool) -> Case:
     """Mark or unmark a key task, which every list then shows first."""
     if case.key_task == key_task:
         return case

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.models import Case, DisputeStatus, EventAction, RuleDispute
-from cases.services.common import case_service, record, save_case, write_refusal_on_its_case
+from cases.services.common import case_service, owner_id_of, record, save_case, write_refusal_on_its_case
 from cases.services.handling import RETURNABLE
 from core.refusals import RefusalCode, Refused, records_refusals
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
+
+    from cases.policy import AnyUser
 
 
 # Filed instead of returning the case, so open while a return would be (DESIGN.md §2 rule 5).
 @case_service("dispute", who=policy.OWNER_HANDLERS, statuses=RETURNABLE, verb=_("disputed"),
               refuses=[RefusalCode.DISPUTE_ALREADY_OPEN])
-def case_dispute(*, case: Case, actor, reason: str) -> RuleDispute:
+def case_dispute(*, case: Case, actor: User, reason: str) -> RuleDispute:
     """File a dispute instead of returning own-authority work (DESIGN.md §2 rule 5); the case stays put."""
-    if RuleDispute.objects.filter(case=case, department_id=case.owner_id, status=DisputeStatus.OPEN).exists():
+    owner_id = owner_id_of(case)
+    if RuleDispute.objects.filter(case=case, department_id=owner_id, status=DisputeStatus.OPEN).exists():
         raise Refused(RefusalCode.DISPUTE_ALREADY_OPEN, _("Your unit already has an open dispute on this case."))
-    dispute = RuleDispute.objects.create(case=case, rule_id=case.rule_id, department_id=case.owner_id,
+    dispute = RuleDispute.objects.create(case=case, rule_id=case.rule_id, department_id=owner_id,
                                          filed_by=actor, reason=reason)
     save_case(case)
     record(case, actor, EventAction.DISPUTE_FILED, from_status=case.status, note=reason, dispute=dispute.pk,
@@ -29,7 +38,7 @@ def case_dispute(*, case: Case, actor, reason: str) -> RuleDispute:
 
 
 @records_refusals("settle_dispute", on="dispute", write=write_refusal_on_its_case)
-def dispute_settle(*, dispute: RuleDispute, actor, status: str, note: str) -> RuleDispute:
+def dispute_settle(*, dispute: RuleDispute, actor: User, status: str, note: str) -> RuleDispute:
     """An admin settles a dispute: the rule was changed (after editing it), or the dispute is dismissed."""
     policy.require(actor, policy.ADMINS, dispute)
     if status not in (DisputeStatus.RULE_CHANGED, DisputeStatus.DISMISSED):
@@ -46,6 +55,6 @@ def dispute_settle(*, dispute: RuleDispute, actor, status: str, note: str) -> Ru
     return dispute
 
 
-def open_disputes(user):
+def open_disputes(user: AnyUser) -> QuerySet[RuleDispute]:
     return (policy.disputes_visible_to(user).filter(status=DisputeStatus.OPEN)
             .select_related("case", "case__case_type", "rule", "department", "filed_by").order_by("filed_at", "id"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -11,18 +13,21 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import Case, DeadlineMark, EventAction, Return, Status, TriageReason
 from cases.notifications import notify_assignment
-from cases.services.common import case_service, mark_resolved, record, save_case
+from cases.services.common import case_service, due_date_of, mark_resolved, owner_id_of, record, save_case
 from cases.services.intake import HANDED_OVER_FIELDS, hand_over, routing_decision
 from core.refusals import RefusalCode, Refused
 from departments.models import HANDLER_ROLES, DecisionLevel, Department, Staff
 from departments.workdays import get_calendar, handover_due, local_date
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 RETURNABLE = (Status.ROUTED, Status.IN_PROGRESS)
 ASSIGNABLE = (Status.ROUTED, Status.IN_PROGRESS, Status.AWAITING_SUPPLEMENT)
 
 
 @case_service("accept", who=policy.OWNER_HANDLERS, statuses=[Status.ROUTED], verb=_("accepted"))
-def case_accept(*, case: Case, actor) -> Case:
+def case_accept(*, case: Case, actor: User) -> Case:
     """The owner takes the case on; the one who accepts is its named handler until the head reassigns it."""
     case.status, case.assignee, case.accepted_at = Status.IN_PROGRESS, actor, timezone.now()
     save_case(case, "status", "assignee", "accepted_at")
@@ -31,11 +36,12 @@ def case_accept(*, case: Case, actor) -> Case:
 
 
 @case_service("assign", who=policy.OWNER_LEADS, statuses=ASSIGNABLE, verb=_("assigned"))
-def case_assign(*, case: Case, actor, assignee) -> Case:
+def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
     """The head names the one responsible person (directive: rõ người, rõ việc); a routed case is accepted too."""
-    if not Staff.objects.filter(user=assignee, department_id=case.owner_id, role__in=HANDLER_ROLES).exists():
+    owner_id = owner_id_of(case)
+    if not Staff.objects.filter(user=assignee, department_id=owner_id, role__in=HANDLER_ROLES).exists():
         raise ValidationError({"assignee": _("%(user)s does not handle cases in %(unit)s.")
-                               % {"user": assignee.username, "unit": case.owner.name}})
+                               % {"user": assignee.username, "unit": cast(Department, case.owner).name}})
     from_status, previous = case.status, case.assignee
     fields = ["assignee"]
     if case.status == Status.ROUTED:
@@ -45,7 +51,7 @@ def case_assign(*, case: Case, actor, assignee) -> Case:
     save_case(case, *fields)
     event = record(case, actor, EventAction.ASSIGNED, from_status=from_status,
                    previous=previous.username if previous else None, assignee=assignee.username)
-    notify_assignment(event=event, assignee=assignee, department_id=case.owner_id, actor=actor)
+    notify_assignment(event=event, assignee=assignee, department_id=owner_id, actor=actor)
     # Late work changing hands is flagged afresh, so the new assignee hears of it from the next sweep (the
     # head, told already for this due date, is not told twice: the notices' unique constraint).
     DeadlineMark.objects.filter(case=case).delete()
@@ -54,7 +60,7 @@ def case_assign(*, case: Case, actor, assignee) -> Case:
 
 @case_service("propose", who=policy.OWNER_HANDLERS, statuses=[Status.IN_PROGRESS],
               verb=_("proposed for resolution"))
-def case_propose(*, case: Case, actor, note: str) -> Case:
+def case_propose(*, case: Case, actor: User, note: str) -> Case:
     """A handler proposes how to settle the case; the head or deputy signs off by resolving or submitting."""
     save_case(case)
     record(case, actor, EventAction.PROPOSED, from_status=case.status, note=note)
@@ -66,7 +72,7 @@ def is_city_level(case: Case) -> bool:
 
 
 @case_service("resolve", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("resolved"))
-def case_resolve(*, case: Case, actor, note: str) -> Case:
+def case_resolve(*, case: Case, actor: User, note: str) -> Case:
     """The owner's head or deputy settles a department-level matter (directive: decide within your authority)."""
     if is_city_level(case):
         raise Refused(RefusalCode.INVALID_TRANSITION, _("This matter is decided by the City Committee; submit it "
@@ -80,7 +86,7 @@ def case_resolve(*, case: Case, actor, note: str) -> Case:
 
 @case_service("return", who=policy.OWNER_HANDLERS, statuses=RETURNABLE, verb=_("returned"),
               refuses=[RefusalCode.WITHIN_OWN_AUTHORITY])
-def case_return(*, case: Case, actor, reason: str) -> Case:
+def case_return(*, case: Case, actor: User, reason: str) -> Case:
     """Return a case the rules do not give the owner, at once (DESIGN.md §2 rule 5).
 
     A case the rules do give it is refused with `within_own_authority`: a unit that thinks the rule is
@@ -99,7 +105,7 @@ def case_return(*, case: Case, actor, reason: str) -> Case:
     held = calendar.working_days_between(arrived, local_date(now))
     late = held > settings.RETURN_WITHIN_WORKING_DAYS
     competent_id = decision.rule.owner_id if decision.rule else None
-    owner_id = case.owner_id
+    owner_id = owner_id_of(case)
     Return.objects.create(case=case, department_id=owner_id, returned_by=actor, returned_at=now, reason=reason,
                           late=late, working_days_held=held, competent_department_id=competent_id)
     from_status = case.status
@@ -122,7 +128,7 @@ def competent_department(case: Case) -> Department | None:
 
 @case_service("transfer", who=policy.OWNER_LEADS, statuses=RETURNABLE, verb=_("transferred"),
               refuses=[RefusalCode.WITHIN_OWN_AUTHORITY, RefusalCode.TARGET_NOT_COMPETENT])
-def case_transfer(*, case: Case, actor, to: Department, reason: str) -> Case:
+def case_transfer(*, case: Case, actor: User, to: Department, reason: str) -> Case:
     """Transfer a case to the department the rules name as its owner today (DESIGN.md §2 rule 3).
 
     Own-authority work is refused with `within_own_authority`; any target but the competent one with
@@ -149,7 +155,7 @@ def case_transfer(*, case: Case, actor, to: Department, reason: str) -> Case:
     case.assignee, case.accepted_at = None, None
     save_case(case, *HANDED_OVER_FIELDS, "assignee", "accepted_at")
     record(case, actor, EventAction.TRANSFERRED, from_status=from_status, note=reason, from_department_id=from_unit,
-           to_department_id=to.pk, rule=rule.id, due_date=case.due_date.isoformat())
+           to_department_id=to.pk, rule=rule.id, due_date=due_date_of(case).isoformat())
     return case
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,12 +16,15 @@ from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
-from cases.services.common import case_service, record, save_case
+from cases.services.common import case_service, due_date_of, record, save_case
 from core.refusals import RefusalCode, Refused
 from departments import generations
 from departments.models import CaseType, Department, DepartmentKind
 from departments.routing import AMBIGUOUS_RULE, Decision, RoutingIndex, RuleEntry, get_index
 from departments.workdays import WorkingCalendar, get_calendar, handover_due, local_date
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def next_reference(*, prefix: str, day: dt.date) -> str:
@@ -69,7 +73,7 @@ def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_d
 
 def case_create(
     *,
-    actor,
+    actor: User,
     title: str,
     case_type: CaseType,
     description: str = "",
@@ -121,7 +125,7 @@ def case_create(
             events.append(CaseEvent(
                 case=case, actor=actor, at=now, action=EventAction.ROUTED, from_status=Status.TRIAGE,
                 to_status=Status.ROUTED, to_department_id=case.owner_id,
-                payload={"rule": decision.rule.id, "due_date": case.due_date.isoformat(),
+                payload={"rule": decision.rule.id, "due_date": due_date_of(case).isoformat(),
                          "handover_late": case.handover_late},
             ))
         else:
@@ -147,7 +151,7 @@ def routing_decision(case: Case, *, index: RoutingIndex | None = None) -> Decisi
 
 @case_service("route", who=policy.TRIAGE_ROUTERS,
               refuses=[RefusalCode.INVALID_TRANSITION, RefusalCode.TARGET_NOT_COMPETENT])
-def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
+def case_route(*, case: Case, actor: User, to: Department, note: str = "") -> Case:
     """A clerk routes a case from the triage queue by hand (DESIGN.md §2 rule 1).
 
     Where a rule names the owner, only that owner is accepted; where rules tie, one of the tied owners;
@@ -179,5 +183,5 @@ def case_route(*, case: Case, actor, to: Department, note: str = "") -> Case:
     hand_over(case, owner_id=to.pk, rule=rule, processing_days=processing_days, now=now, calendar=get_calendar())
     save_case(case, *HANDED_OVER_FIELDS)
     record(case, actor, EventAction.ROUTED_MANUALLY, from_status=from_status, to_department_id=to.pk, note=note,
-           rule=rule.id if rule else None, due_date=case.due_date.isoformat(), handover_late=case.handover_late)
+           rule=rule.id if rule else None, due_date=due_date_of(case).isoformat(), handover_late=case.handover_late)
     return case

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.models import Case, EventAction, Outcome, Status, Submission
-from cases.services.common import case_service, mark_resolved, record, save_case
+from cases.services.common import case_service, mark_resolved, owner_id_of, record, save_case
 from cases.services.consultations import consultation_gates, deem_silent_consultations_agreed
 from cases.services.handling import is_city_level
 from core.refusals import RefusalCode, Refused
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
+
+    from cases.policy import AnyUser
 
 
 def submission_gates(case: Case) -> None:
@@ -27,7 +35,7 @@ def _deem_silence(case: Case) -> None:
 @case_service("submit", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("submitted"),
               before=_deem_silence, refuses=[RefusalCode.WITHIN_OWN_AUTHORITY, RefusalCode.CONSULTATIONS_PENDING,
                                              RefusalCode.UNRESOLVED_DISAGREEMENT])
-def case_submit(*, case: Case, actor, summary: str) -> Case:
+def case_submit(*, case: Case, actor: User, summary: str) -> Case:
     """The owner's head or deputy sends a city-level matter up with a summary.
 
     A department-level matter is refused with `within_own_authority` (directive: decide what is within
@@ -39,7 +47,7 @@ def case_submit(*, case: Case, actor, summary: str) -> Case:
             "submitting it to the City Committee.") % {"basis": case.legal_basis or _("the case's rule")})
     submission_gates(case)
     now = timezone.now()
-    Submission.objects.create(case=case, department_id=case.owner_id, submitted_by=actor, submitted_at=now,
+    Submission.objects.create(case=case, department_id=owner_id_of(case), submitted_by=actor, submitted_at=now,
                               summary=summary)
     case.status = Status.SUBMITTED
     save_case(case, "status")
@@ -49,7 +57,7 @@ def case_submit(*, case: Case, actor, summary: str) -> Case:
 
 
 @case_service("decide", who=policy.DECISION_RECORDERS, statuses=[Status.SUBMITTED], verb=_("decided"))
-def case_decide(*, case: Case, actor, outcome: str, note: str = "") -> Case:
+def case_decide(*, case: Case, actor: User, outcome: str, note: str = "") -> Case:
     """The city office records the City Committee's decision: approved or rejected settles the case, rework
     sends it back to the owner."""
     if outcome not in Outcome.values:
@@ -72,7 +80,7 @@ def case_decide(*, case: Case, actor, outcome: str, note: str = "") -> Case:
     return case
 
 
-def pending_submissions(user):
+def pending_submissions(user: AnyUser) -> QuerySet[Submission]:
     """The city office's queue: matters waiting for the City Committee, key tasks first, then oldest first."""
     return (policy.submissions_visible_to(user).filter(outcome="")
             .select_related("case", "case__case_type", "department", "submitted_by")

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING, cast
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.models import Case, EventAction, Status
-from cases.services.common import case_service, record, save_case
+from cases.services.common import case_service, due_date_of, record, save_case
 from core.refusals import RefusalCode, Refused
 from departments.workdays import get_calendar, local_date
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @case_service("request_supplement", who=policy.OWNER_HANDLERS, statuses=[Status.IN_PROGRESS],
               verb=_("sent to the applicant for a supplement"),
               refuses=[RefusalCode.SUPPLEMENT_ALREADY_REQUESTED, RefusalCode.SUPPLEMENT_TOO_LATE])
-def case_request_supplement(*, case: Case, actor, items: str) -> Case:
+def case_request_supplement(*, case: Case, actor: User, items: str) -> Case:
     """Ask the applicant, once and within SUPPLEMENT_WITHIN_WORKING_DAYS of receipt, for everything missing.
 
     The case waits in `awaiting_supplement` with its clock stopped.
@@ -43,7 +49,7 @@ def case_request_supplement(*, case: Case, actor, items: str) -> Case:
 
 @case_service("complete_supplement", who=policy.OWNER_HANDLERS, statuses=[Status.AWAITING_SUPPLEMENT],
               verb=_("marked complete"))
-def case_complete_supplement(*, case: Case, actor, note: str = "") -> Case:
+def case_complete_supplement(*, case: Case, actor: User, note: str = "") -> Case:
     """The dossier is complete: the clock restarts (SUPPLEMENT_CLOCK `reset`: all the days again from today;
     `pause`: the old due date moved by the working days the case waited)."""
     now = timezone.now()
@@ -54,8 +60,10 @@ def case_complete_supplement(*, case: Case, actor, note: str = "") -> Case:
         days = case.rule_snapshot.get("processing_days") or case.case_type.processing_days
         case.due_date = calendar.due_date(today, days)
     else:
-        waited = calendar.working_days_between(local_date(case.supplement_requested_at), today)
-        case.due_date = calendar.add_working_days(old_due, waited)
+        # A case awaiting a supplement was asked for it (`case_request_supplement` stamps the moment).
+        asked_at = cast(dt.datetime, case.supplement_requested_at)
+        waited = calendar.working_days_between(local_date(asked_at), today)
+        case.due_date = calendar.add_working_days(due_date_of(case), waited)
     case.status, case.supplement_completed_at = Status.IN_PROGRESS, now
     save_case(case, "status", "supplement_completed_at", "due_date")
     record(case, actor, EventAction.SUPPLEMENT_COMPLETED, from_status=Status.AWAITING_SUPPLEMENT, note=note,
