@@ -63,15 +63,29 @@ EVENTS = Prefetch("events", OversightEvent.objects.select_related("actor__staff_
 
 
 def history(record) -> list[dict]:
-    """The record's events, oldest first, each with the fields it changed as (label, old, new)."""
+    """The record's events, oldest first, each with the fields it changed as (label, old, new), in the reader's
+    words where the field has choices (the events keep codes)."""
+    model = type(record)
+
+    def field(name: str):
+        try:
+            return model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
 
     def label(name: str) -> str:
-        try:
-            return str(type(record)._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            return name
+        found = field(name)
+        return str(found.verbose_name) if found is not None else name
 
-    return [{"event": event, "changes": [(label(name), *value) for name, value in event.payload.items()
+    def shown(name: str, value):
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        found = field(name)
+        # Only a field's own choices (a status, a source); a related record's would be read from the database.
+        return dict(found.flatchoices).get(value, value) if found is not None and found.choices else value
+
+    return [{"event": event, "changes": [(label(name), shown(name, value[0]), shown(name, value[1]))
+                                         for name, value in event.payload.items()
                                          if isinstance(value, list) and len(value) == 2]}
             for event in record.events.all()]
 
