@@ -7,6 +7,8 @@ Helpers that are not fixtures live in tests/support/, so that no test imports an
 import datetime as dt
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from departments.models import AuthorityRule, CaseType, DecisionLevel
@@ -27,6 +29,14 @@ def city(db) -> City:
 def fast_password_hasher(settings):
     # The real hasher costs a quarter second per user; tests prove behaviour, not key stretching.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the site's language: a request in English earlier in the same process would
+    otherwise leave English active for the next test's messages."""
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

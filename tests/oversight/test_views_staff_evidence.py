@@ -123,7 +123,8 @@ def test_refused_attempts_with_what_was_attempted_and_why_not(signed_in, staff_c
     assert references(response) == [reference]
     row = row_html(response, reference)
     assert (cell(row, "refused-at"), cell(row, "attempted")) == ("12/11/2026 10:00", "Return to the intake desk")
-    assert "The authority rules give this case to your unit" in cell(row, "refusal")
+    # The reason stays in the words it was given in when the attempt was refused (the site's language).
+    assert "Theo quy định thẩm quyền, hồ sơ này thuộc đơn vị bạn" in cell(row, "refusal")
     head = get(signed_in("home_affairs"), username="head", figure="refusals")
     assert [cell(row_html(head, staff_city[name].reference), "attempted") for name in ("own_transfer",
                                                                                         "own_submit")] == [
