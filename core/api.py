@@ -18,6 +18,11 @@ from core.refusals import Refused
 AUTHENTICATION_CLASSES = (TokenAuthentication, SessionAuthentication)
 
 
+# What of a refusal's payload the client is told beside its code: what it needs to act on the refusal. The rest
+# (cases, consultations, versions) is kept for the record only.
+PUBLIC_REFUSAL_PAYLOAD = ("conflicting_rules",)
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -27,7 +32,9 @@ class Pagination(PageNumberPagination):
 def exception_handler(exc, context):
     """Refusals of the directive answer 409 `{code, detail}`; model validation answers 400 with field errors."""
     if isinstance(exc, Refused):
-        return Response({"code": exc.code, "detail": exc.detail}, status=status.HTTP_409_CONFLICT)
+        body = {"code": exc.code, "detail": exc.detail}
+        body.update({key: exc.payload[key] for key in PUBLIC_REFUSAL_PAYLOAD if key in exc.payload})
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = ValidationError(detail)

@@ -1,21 +1,31 @@
 """Admin for units, staff, case types, authority rules and the calendar (the `admin` role of DESIGN.md §1).
 
-Authority rules keep their full history (who, when, what, including the required consultees) and any
-version can be restored from the rule's history page (DESIGN.md §3 "Rule history").
+Units, case types, rules and calendar days are checked by the shared functions of departments/services.py
+(the API's serializers call the same ones) and written by its services, never by the forms themselves.
+Authority rules keep their full history (who, when, why, what, including the required consultees): every
+change, revert and deletion asks for a reason, and any version can be restored from the rule's history page
+(DESIGN.md §3 "Rule history").
 """
 
 import datetime as dt
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.refusals import Refused
+from departments import services
 from departments.models import AuthorityRule, CalendarDay, CaseType, Department, Staff
 from departments.workdays import WorkingCalendar, local_date
 
@@ -34,40 +44,164 @@ def vnd(amount) -> str:
     return f"{int(amount):,}".replace(",", ".")
 
 
-def check_valid_range(cleaned_data: dict) -> None:
-    valid_from, valid_to = cleaned_data.get("valid_from"), cleaned_data.get("valid_to")
-    if valid_from and valid_to and valid_to < valid_from:
-        raise ValidationError({"valid_to": _("The end of validity cannot be before its start.")})
+class ServiceForm(forms.ModelForm):
+    """A form that checks with the shared validation of departments/services.py; the service writes."""
+
+    service_fields: tuple[str, ...] = ()
+
+    def stored(self):
+        return self.instance if self.instance.pk is not None else None
+
+    def model_data(self) -> dict:
+        """The cleaned values of the object's own fields, as the service takes them."""
+        return {name: self.cleaned_data[name] for name in self.service_fields
+                if name in self.fields and name in self.cleaned_data}
+
+    def add_shared_errors(self, error: ValidationError) -> None:
+        for field, field_errors in error.message_dict.items():
+            target = field if field in self.fields else None
+            # A field that failed its own parsing shows that error; the shared check only saw its stored value.
+            if target is not None and target in self.errors:
+                continue
+            self.add_error(target, field_errors)
+
+    def shared_check(self, check, *args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as error:
+            self.add_shared_errors(error)
+            return None
 
 
-class DepartmentForm(forms.ModelForm):
+class DepartmentForm(ServiceForm):
+    service_fields = services.DEPARTMENT_FIELDS
+
     class Meta:
         model = Department
         fields = ["code", "name", "kind", "parent", "national_id", "valid_from", "valid_to", "active"]
 
     def clean(self):
         cleaned_data = super().clean()
-        check_valid_range(cleaned_data)
+        self.shared_check(services.validate_department, self.model_data(), department=self.stored())
         return cleaned_data
 
 
+class CaseTypeForm(ServiceForm):
+    service_fields = services.CASE_TYPE_FIELDS
+
+    class Meta:
+        model = CaseType
+        fields = ["code", "name", "processing_days", "consultation_days", "active"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.shared_check(services.validate_case_type, self.model_data(), case_type=self.stored())
+        return cleaned_data
+
+
+class CalendarDayForm(ServiceForm):
+    service_fields = services.CALENDAR_DAY_FIELDS
+
+    class Meta:
+        model = CalendarDay
+        fields = ["date", "kind", "name"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.shared_check(services.validate_calendar_day, self.model_data(), day=self.stored())
+        return cleaned_data
+
+
+class ReferenceDataAdmin(admin.ModelAdmin):
+    """Only superusers change reference data, as the services require; the service does every write."""
+
+    def has_add_permission(self, request):
+        return services.may_edit_reference_data(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return services.may_edit_reference_data(request.user)
+
+    # Units and case types are closed (inactive, with an end of validity), never deleted: staff, cases and
+    # rules name them.
+    deletable = True
+
+    def has_delete_permission(self, request, obj=None):
+        return self.deletable and services.may_edit_reference_data(request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (Refused, ValidationError) as error:
+            return self.refused_on_save(request, error)
+
+    def refused_on_save(self, request, error):
+        # The form checked the same before saving; this happens only when another admin's change committed
+        # in between (a rule that now ties, a code just taken). Nothing was saved: say why and start over.
+        text = error.detail if isinstance(error, Refused) else " ".join(error.messages)
+        self.message_user(request, _("Nothing was saved: %(reason)s") % {"reason": text}, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ReferenceDataAdmin):
     form = DepartmentForm
+    deletable = False
     list_display = ["code", "name", "kind", "national_id", "parent", "valid_from", "valid_to", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name", "national_id"]
     list_select_related = ["parent"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A unit's code names it in URLs, dossier codes and rule snapshots; it never changes once saved.
+        return ["code"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        services.department_save(actor=request.user, department=obj, data=form.model_data())
+
 
 @admin.register(CaseType)
-class CaseTypeAdmin(admin.ModelAdmin):
+class CaseTypeAdmin(ReferenceDataAdmin):
+    form = CaseTypeForm
+    deletable = False
     list_display = ["code", "name", "processing_days", "consultation_days", "active"]
     list_filter = ["active"]
     search_fields = ["code", "name"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The code names the case type in URLs and in every case's rule snapshot.
+        return ["code"] if obj is not None else []
 
-class AuthorityRuleForm(forms.ModelForm):
+    def save_model(self, request, obj, form, change):
+        services.case_type_save(actor=request.user, case_type=obj, data=form.model_data())
+
+
+def reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": services.REASON_REQUIRED},
+        help_text=_("Kept in the rule's history with your name and the time, e.g. the decision that changes it."),
+    )
+
+
+class RuleReasonForm(forms.Form):
+    """Why a rule is deleted: its deletion page asks before anything is deleted."""
+
+    reason = reason_field()
+
+
+# Fields the rule form takes for the change itself, not for the rule: never part of "what changed".
+RULE_CHANGE_FIELDS = ("reason", "confirm_tie")
+
+
+class AuthorityRuleForm(ServiceForm):
+    service_fields = (*services.RULE_FIELDS, "required_consultees")
+    reason = reason_field()
+    confirm_tie = forms.BooleanField(
+        label=_("Save despite a tie"), required=False,
+        help_text=_("Tick only when this rule is meant to tie with another active rule for a while: the cases "
+                    "both match wait in triage until one of the rules changes."),
+    )
+
     class Meta:
         model = AuthorityRule
         fields = ["case_type", "locality", "min_amount", "max_amount", "owner", "decision_level",
@@ -86,19 +220,33 @@ class AuthorityRuleForm(forms.ModelForm):
                 version.required_consultees.values_list("department_id", flat=True)
             )
 
+    @property
+    def changed_data(self):
+        return [name for name in super().changed_data if name not in RULE_CHANGE_FIELDS]
+
+    def model_data(self) -> dict:
+        data = super().model_data()
+        if "required_consultees" in data:
+            data["required_consultees"] = list(data["required_consultees"])
+        return data
+
     def clean(self):
         cleaned_data = super().clean()
-        low, high = cleaned_data.get("min_amount"), cleaned_data.get("max_amount")
-        if low is not None and low < 0:
-            self.add_error("min_amount", _("The amount cannot be negative."))
-        if low is not None and high is not None and high <= low:
-            self.add_error("max_amount", _("The maximum must be greater than the minimum."))
-        check_valid_range(cleaned_data)
+        try:
+            services.rule_check(self.model_data(), rule=self.stored(),
+                                confirm_tie=bool(cleaned_data.get("confirm_tie")))
+        except ValidationError as error:
+            self.add_shared_errors(error)
+        except Refused as refusal:
+            self.add_error(None, "{} {}".format(refusal.detail, _("Tick “%(label)s” to save it anyway.") % {
+                "label": self.fields["confirm_tie"].label}))
+        if "reason" in cleaned_data:
+            cleaned_data["reason"] = self.shared_check(services.validate_reason, cleaned_data["reason"])
         return cleaned_data
 
 
 @admin.register(AuthorityRule)
-class AuthorityRuleAdmin(SimpleHistoryAdmin):
+class AuthorityRuleAdmin(ReferenceDataAdmin, SimpleHistoryAdmin):
     form = AuthorityRuleForm
     list_display = ["id", "case_type", "locality", "amount_band", "owner", "decision_level", "consultees",
                     "processing_days", "valid_from", "valid_to", "active"]
@@ -115,6 +263,7 @@ class AuthorityRuleAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["owner", "decision_level", "required_consultees"]}),
         (None, {"fields": [("processing_days", "consultation_days"), "legal_basis", ("valid_from", "valid_to"),
                            "active"]}),
+        (_("This change"), {"fields": ["reason", "confirm_tie"]}),
     ]
 
     def get_queryset(self, request):
@@ -139,6 +288,53 @@ class AuthorityRuleAdmin(SimpleHistoryAdmin):
     def enabled(self, version) -> str:
         return _("Yes") if version.active else _("No")
 
+    def save_model(self, request, obj, form, change):
+        # `obj` is the live rule, a new one, or on the revert page the version being restored.
+        services.rule_save(actor=request.user, rule=obj, data=form.model_data(), reason=form.cleaned_data["reason"],
+                           confirm_tie=bool(form.cleaned_data.get("confirm_tie")))
+        # The service set the consultees inside its transaction; the admin's own m2m save (which the revert
+        # page calls directly) would write them a second time, outside it.
+        form.save_m2m = lambda: None
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        try:
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        except (Refused, ValidationError) as error:
+            return self.refused_on_save(request, error)
+
+    def get_actions(self, request):
+        # A rule is deleted on its own page, with the reason its history keeps; there is no bulk deletion.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django's confirmation page deletes on any POST; a rule goes only with a reason, through the service.
+        rule = self.get_object(request, unquote(object_id))
+        if rule is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_delete_permission(request, rule):
+            raise PermissionDenied
+        form = RuleReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            shown = str(rule)
+            try:
+                with transaction.atomic():
+                    self.log_deletions(request, [rule])
+                    services.rule_delete(actor=request.user, rule=rule, reason=form.cleaned_data["reason"])
+            except ValidationError as error:
+                return self.refused_on_save(request, error)
+            self.message_user(request, _("The authority rule “%(rule)s” was deleted.") % {"rule": shown},
+                              messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:departments_authorityrule_changelist"))
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "rule": rule, "form": form,
+                   "title": _("Delete an authority rule"), **(extra_context or {})}
+        return TemplateResponse(request, "admin/departments/authorityrule/delete.html", context)
+
 
 def package_calendar(year: int) -> tuple[list[tuple[dt.date, str]], list[dt.date]]:
     """The year's public holidays and swapped working weekend days as the holidays package knows them."""
@@ -155,7 +351,8 @@ def package_calendar(year: int) -> tuple[list[tuple[dt.date, str]], list[dt.date
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(ReferenceDataAdmin):
+    form = CalendarDayForm
     list_display = ["date", "kind", "name"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -169,6 +366,17 @@ class CalendarDayAdmin(admin.ModelAdmin):
         holidays, weekend_workdays = package_calendar(year)
         context = {"holiday_year": year, "public_holidays": holidays, "weekend_workdays": weekend_workdays}
         return super().changelist_view(request, extra_context={**context, **(extra_context or {})})
+
+    def save_model(self, request, obj, form, change):
+        services.calendar_day_save(actor=request.user, day=obj, data=form.model_data())
+
+    def delete_model(self, request, obj):
+        services.calendar_day_delete(actor=request.user, day=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for day in queryset:
+                services.calendar_day_delete(actor=request.user, day=day)
 
 
 class StaffInline(admin.StackedInline):

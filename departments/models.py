@@ -128,6 +128,16 @@ class DecisionLevel(models.TextChoices):
     CHAIRMAN = "chairman", _("Chairman decides")
 
 
+# Every change records who made it and why (DESIGN.md §3 "Rule history"); a reason citing a decision's
+# number, date and subject is longer than the package's default 100 characters. Kept by name so that the rule
+# service writes one version per change, once the row and its consultees are both saved, where the package
+# alone would write one for the save and more for each change of the consultees.
+RULE_HISTORY = HistoricalRecords(
+    m2m_fields=["required_consultees"], history_change_reason_field=models.TextField(null=True),
+    verbose_name=_("authority rule history"), verbose_name_plural=_("authority rule history"),
+)
+
+
 class AuthorityRule(models.Model):
     """Which department owns a case type, optionally per locality and amount band (DESIGN.md §3)."""
 
@@ -155,8 +165,7 @@ class AuthorityRule(models.Model):
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
-    history = HistoricalRecords(m2m_fields=[required_consultees], verbose_name=_("authority rule history"),
-                                verbose_name_plural=_("authority rule history"))
+    history = RULE_HISTORY
 
     class Meta:
         ordering = ["case_type__code", "id"]

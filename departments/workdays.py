@@ -20,6 +20,9 @@ from departments import generations
 
 # Far enough to cover any deadline the rules can produce, short enough to stop a runaway loop.
 MAX_SCAN_DAYS = 3660
+# The longest period a rule or a case type may set: well inside the scan above, so that no period the admin or
+# the API accepts can make a due date unreachable.
+MAX_WORKING_DAYS = 1000
 
 
 @lru_cache(maxsize=64)

@@ -6,9 +6,6 @@ from rest_framework import serializers
 
 from departments.models import Department
 
-# Deadline arithmetic scans at most ten years of days (workdays.MAX_SCAN_DAYS); a bound well inside it
-# means no rule or case type the API accepts can make a due date unreachable.
-MAX_WORKING_DAYS = 1000
 # An older receipt is a typing mistake rather than a backlog import, and it keeps dates far from datetime's limits.
 EARLIEST_RECEIPT_YEAR = 2000
 

@@ -1,7 +1,8 @@
 """What the API reads and writes for units, staff, case types, rules and calendar days (DESIGN.md §5).
 
-The database guards the same invariants with CheckConstraints; the serializers check them first so that
-a client gets 400 with the field at fault instead of an IntegrityError.
+Reference data is checked by the shared functions of departments/services.py, the same the admin's forms
+call, so that a client gets 400 with the field at fault and the same sentence an admin would read; the
+views then write through the services. The database guards the same invariants with CheckConstraints.
 """
 
 from django.contrib.auth import get_user_model
@@ -12,47 +13,57 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from departments.api.fields import MAX_WORKING_DAYS, ReceivedAtField, code_field, locality_field
+from departments import services
+from departments.api.fields import ReceivedAtField, code_field, locality_field
 from departments.models import (
     AuthorityRule,
     CalendarDay,
     CaseType,
     DecisionLevel,
     Department,
-    DepartmentKind,
     Role,
     Staff,
 )
 from departments.routing import AMBIGUOUS_RULE, NO_RULE
 
 User = get_user_model()
-WORKING_DAYS_BOUNDS = {"min_value": 1, "max_value": MAX_WORKING_DAYS}
+# What the rule endpoints take beside the rule itself: why it changes, and that a tie is meant.
+RULE_WRITE_ONLY = ("reason", "confirm_tie")
 
 
-def current_value(serializer: serializers.Serializer, attrs: dict, name: str):
-    """The value a field will have after this write: the new one, else (on update) the stored one."""
-    if name in attrs:
-        return attrs[name]
-    return getattr(serializer.instance, name, None)
+def shared_validation(*checks) -> None:
+    """Run the shared checks and answer every field error they find at once, as a 400 of DRF."""
+    errors: dict[str, list[str]] = {}
+    for check in checks:
+        try:
+            check()
+        except DjangoValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
-def check_valid_range(serializer: serializers.Serializer, attrs: dict) -> None:
-    valid_from = current_value(serializer, attrs, "valid_from")
-    valid_to = current_value(serializer, attrs, "valid_to")
-    if valid_from and valid_to and valid_to < valid_from:
-        raise serializers.ValidationError({"valid_to": _("The end of validity cannot be before its start.")})
+def reason_field() -> serializers.CharField:
+    # Blank passes here so that a missing, null or blank reason all get the one sentence of validate_reason.
+    return serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"base_template": "textarea.html"},
+        error_messages={"null": services.REASON_REQUIRED},
+        help_text=_("Why the rule changes; kept in the rule's history."),
+    )
 
 
-class ImmutableCodeMixin:
-    """A code names the object in URLs and in every case's rule snapshot, so it never changes."""
+class ReferenceDataSerializer(serializers.ModelSerializer):
+    """Serializers that parse and check only: the view writes through a service, never through save()."""
 
-    def validate_code(self, value):
-        if self.instance is not None and value != self.instance.code:
-            raise serializers.ValidationError(_("The code cannot be changed."))
-        return value
+    def create(self, validated_data):
+        raise NotImplementedError("Reference data is written by departments.services.")
+
+    def update(self, instance, validated_data):
+        raise NotImplementedError("Reference data is written by departments.services.")
 
 
-class DepartmentSerializer(ImmutableCodeMixin, serializers.ModelSerializer):
+class DepartmentSerializer(ReferenceDataSerializer):
     parent = code_field(Department.objects.all(), allow_null=True, required=False)
 
     class Meta:
@@ -60,14 +71,7 @@ class DepartmentSerializer(ImmutableCodeMixin, serializers.ModelSerializer):
         fields = ["code", "name", "kind", "parent", "active", "national_id", "valid_from", "valid_to"]
 
     def validate(self, attrs):
-        check_valid_range(self, attrs)
-        parent = attrs.get("parent")
-        if self.instance is not None and parent is not None:
-            ancestor = parent
-            while ancestor is not None:
-                if ancestor.pk == self.instance.pk:
-                    raise serializers.ValidationError({"parent": _("A unit cannot be placed under itself.")})
-                ancestor = ancestor.parent
+        shared_validation(lambda: services.validate_department(attrs, department=self.instance))
         return attrs
 
 
@@ -121,54 +125,68 @@ class StaffSerializer(serializers.Serializer):
         }
 
 
-class CaseTypeSerializer(ImmutableCodeMixin, serializers.ModelSerializer):
+class CaseTypeSerializer(ReferenceDataSerializer):
     class Meta:
         model = CaseType
         fields = ["code", "name", "processing_days", "consultation_days"]
-        extra_kwargs = {"processing_days": WORKING_DAYS_BOUNDS, "consultation_days": WORKING_DAYS_BOUNDS}
+
+    def validate(self, attrs):
+        shared_validation(lambda: services.validate_case_type(attrs, case_type=self.instance))
+        return attrs
 
 
-class AuthorityRuleSerializer(serializers.ModelSerializer):
+class AuthorityRuleSerializer(ReferenceDataSerializer):
     case_type = code_field(CaseType.objects.all())
     locality = locality_field(allow_null=True, required=False)
-    # A rule hands cases to a unit that exists today; the City Committee decides, it does not take cases.
-    owner = code_field(Department.objects.filter(active=True).exclude(kind=DepartmentKind.CITY_COMMITTEE))
-    required_consultees = code_field(Department.objects.filter(active=True), many=True, required=False)
+    # Any unit is looked up, so that the City Committee or a closed unit as owner or consultee gets the shared
+    # check's sentence (the admin's too) rather than "does not exist".
+    owner = code_field(Department.objects.all())
+    required_consultees = code_field(Department.objects.all(), many=True, required=False)
+    reason = reason_field()
+    confirm_tie = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text=_("Save even though the rule ties with another active rule (answered 409 otherwise)."),
+    )
 
     class Meta:
         model = AuthorityRule
         fields = ["id", "case_type", "locality", "min_amount", "max_amount", "owner", "decision_level",
                   "required_consultees", "processing_days", "consultation_days", "legal_basis", "valid_from",
-                  "valid_to", "active"]
-        extra_kwargs = {
-            "min_amount": {"min_value": 0},
-            "max_amount": {"min_value": 0},
-            "processing_days": WORKING_DAYS_BOUNDS,
-            "consultation_days": WORKING_DAYS_BOUNDS,
-        }
+                  "valid_to", "active", *RULE_WRITE_ONLY]
 
     def validate(self, attrs):
-        check_valid_range(self, attrs)
-        min_amount = current_value(self, attrs, "min_amount")
-        max_amount = current_value(self, attrs, "max_amount")
-        if min_amount is not None and max_amount is not None and max_amount <= min_amount:
-            raise serializers.ValidationError(
-                {"max_amount": _("The maximum amount must be greater than the minimum amount.")})
-        owner = current_value(self, attrs, "owner")
-        if "required_consultees" in attrs:
-            consultees = attrs["required_consultees"]
-        else:
-            consultees = self.instance.required_consultees.all() if self.instance else ()
-        if owner is not None and owner in consultees:
-            raise serializers.ValidationError(
-                {"required_consultees": _("The owner cannot be its own required consultee.")})
+        rule_data = self.rule_data(attrs)
+
+        def reason():
+            attrs["reason"] = services.validate_reason(attrs.get("reason"))
+
+        shared_validation(lambda: services.validate_rule(rule_data, rule=self.instance), reason)
+        return attrs
+
+    @staticmethod
+    def rule_data(attrs) -> dict:
+        """The rule's own fields among the validated input, as `services.rule_save` takes them."""
+        return {name: value for name, value in attrs.items() if name not in RULE_WRITE_ONLY}
+
+
+class RuleDeleteSerializer(serializers.Serializer):
+    """A rule is deleted with a reason too: in the JSON body or as `?reason=`."""
+
+    reason = reason_field()
+
+    def validate(self, attrs):
+        shared_validation(lambda: attrs.update(reason=services.validate_reason(attrs.get("reason"))))
         return attrs
 
 
-class CalendarDaySerializer(serializers.ModelSerializer):
+class CalendarDaySerializer(ReferenceDataSerializer):
     class Meta:
         model = CalendarDay
         fields = ["date", "kind", "name"]
+
+    def validate(self, attrs):
+        shared_validation(lambda: services.validate_calendar_day(attrs, day=self.instance))
+        return attrs
 
 
 class RoutingPreviewInputSerializer(serializers.Serializer):

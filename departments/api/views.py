@@ -1,7 +1,8 @@
 """Admin-edited reference data and the routing preview. Anyone signed in reads; only superusers write.
 
-Writes go through the serializers' ORM save() and m2m set(), so that django-simple-history keeps every
-rule change and the routing index generation is bumped (departments/signals.py).
+The serializers parse and check; every write goes through departments/services.py, the functions the admin
+uses too, so that the rule history keeps who changed a rule and why, and the routing index moves
+(departments/signals.py). A rule that would tie with another answers 409 `ambiguous_rule`.
 """
 
 import datetime as dt
@@ -10,14 +11,14 @@ import django_filters
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import AUTHENTICATION_CLASSES
-from departments import routing
+from departments import routing, services
 from departments.api import serializers
 from departments.models import AuthorityRule, CalendarDay, CaseType, Department, Role, Staff
 from departments.workdays import local_date
@@ -30,12 +31,26 @@ class IsSuperuserOrReadOnly(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        return request.method in SAFE_METHODS or user.is_superuser
+        return request.method in SAFE_METHODS or services.may_edit_reference_data(user)
 
 
 class ReferenceDataViewSet(viewsets.GenericViewSet):
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [IsSuperuserOrReadOnly]
+
+
+class WrittenByService:
+    """Creates and updates go through the object's service (`write`), never through the serializer's save().
+    First among a viewset's bases, so that it overrides the create and update mixins."""
+
+    def write(self, instance, data):
+        raise NotImplementedError
+
+    def perform_create(self, serializer):
+        serializer.instance = self.write(None, serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self.write(serializer.instance, serializer.validated_data)
 
 
 class CodeLookup:
@@ -51,11 +66,14 @@ class DepartmentFilter(django_filters.FilterSet):
         fields = ["kind", "active", "parent"]
 
 
-class DepartmentViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        mixins.UpdateModelMixin, ReferenceDataViewSet):
+class DepartmentViewSet(WrittenByService, CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        mixins.CreateModelMixin, mixins.UpdateModelMixin, ReferenceDataViewSet):
     queryset = Department.objects.select_related("parent")
     serializer_class = serializers.DepartmentSerializer
     filterset_class = DepartmentFilter
+
+    def write(self, instance, data):
+        return services.department_save(actor=self.request.user, department=instance, data=data)
 
 
 class StaffFilter(django_filters.FilterSet):
@@ -77,10 +95,13 @@ class StaffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     lookup_value_regex = r"[\w.@+-]+"
 
 
-class CaseTypeViewSet(CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.UpdateModelMixin, ReferenceDataViewSet):
+class CaseTypeViewSet(WrittenByService, CodeLookup, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      mixins.CreateModelMixin, mixins.UpdateModelMixin, ReferenceDataViewSet):
     queryset = CaseType.objects.all()
     serializer_class = serializers.CaseTypeSerializer
+
+    def write(self, instance, data):
+        return services.case_type_save(actor=self.request.user, case_type=instance, data=data)
 
 
 class AuthorityRuleFilter(django_filters.FilterSet):
@@ -93,20 +114,46 @@ class AuthorityRuleFilter(django_filters.FilterSet):
         fields = ["case_type", "owner", "locality", "decision_level", "active"]
 
 
-class AuthorityRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                           mixins.UpdateModelMixin, mixins.DestroyModelMixin, ReferenceDataViewSet):
+TIE = OpenApiResponse(description="`{code: ambiguous_rule, detail, conflicting_rules}`: the rule ties with "
+                                  "another active rule; send `confirm_tie: true` to save it anyway.")
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: serializers.AuthorityRuleSerializer, 409: TIE}),
+    update=extend_schema(responses={200: serializers.AuthorityRuleSerializer, 409: TIE}),
+    partial_update=extend_schema(responses={200: serializers.AuthorityRuleSerializer, 409: TIE}),
+    destroy=extend_schema(
+        request=serializers.RuleDeleteSerializer,
+        parameters=[OpenApiParameter("reason", str, OpenApiParameter.QUERY, required=False,
+                                     description="Why the rule is deleted, when not given in the JSON body.")],
+    ),
+)
+class AuthorityRuleViewSet(WrittenByService, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           mixins.CreateModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin,
+                           ReferenceDataViewSet):
     queryset = AuthorityRule.objects.select_related("case_type", "locality", "owner").prefetch_related(
         "required_consultees")
     serializer_class = serializers.AuthorityRuleSerializer
     filterset_class = AuthorityRuleFilter
+
+    def write(self, instance, data):
+        return services.rule_save(actor=self.request.user, rule=instance, data=self.serializer_class.rule_data(data),
+                                  reason=data["reason"], confirm_tie=data.get("confirm_tie", False))
+
+    def perform_destroy(self, instance):
+        body = self.request.data if isinstance(self.request.data, dict) else {}
+        given = body.get("reason", self.request.query_params.get("reason"))
+        form = serializers.RuleDeleteSerializer(data={} if given is None else {"reason": given})
+        form.is_valid(raise_exception=True)
+        services.rule_delete(actor=self.request.user, rule=instance, reason=form.validated_data["reason"])
 
 
 @extend_schema_view(
     retrieve=extend_schema(parameters=[OpenApiParameter("date", dt.date, OpenApiParameter.PATH)]),
     destroy=extend_schema(parameters=[OpenApiParameter("date", dt.date, OpenApiParameter.PATH)]),
 )
-class CalendarDayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                         mixins.DestroyModelMixin, ReferenceDataViewSet):
+class CalendarDayViewSet(WrittenByService, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         mixins.CreateModelMixin, mixins.DestroyModelMixin, ReferenceDataViewSet):
     queryset = CalendarDay.objects.all()
     serializer_class = serializers.CalendarDaySerializer
     filterset_fields = ["kind"]
@@ -120,6 +167,12 @@ class CalendarDayViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         except ValueError:
             raise Http404 from None
         return super().get_object()
+
+    def write(self, instance, data):
+        return services.calendar_day_save(actor=self.request.user, day=instance, data=data)
+
+    def perform_destroy(self, instance):
+        services.calendar_day_delete(actor=self.request.user, day=instance)
 
 
 class RoutingPreviewView(APIView):

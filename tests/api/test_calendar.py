@@ -98,3 +98,18 @@ def test_calendar_days_are_not_edited_in_place(api):
     CalendarDay.objects.create(**DAY_OFF)
 
     assert api("admin").patch(f"{URL}2025-12-01/", {"name": "x"}, format="json").status_code == 405
+
+
+def test_calendar_writes_go_through_the_services(api, monkeypatch):
+    from departments import services
+
+    calls = []
+    for name in ("calendar_day_save", "calendar_day_delete"):
+        real = getattr(services, name)
+        monkeypatch.setattr(services, name, lambda real=real, name=name, **kwargs: calls.append(name) or real(**kwargs))
+    admin = api("admin")
+
+    assert admin.post(URL, DAY_OFF, format="json").status_code == 201
+    assert admin.delete(f"{URL}2025-12-01/").status_code == 204
+
+    assert calls == ["calendar_day_save", "calendar_day_delete"]

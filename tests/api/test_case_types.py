@@ -77,3 +77,26 @@ def test_case_type_code_cannot_change(api):
 
 def test_case_types_are_not_deleted_over_the_api(api):
     assert api("admin").delete(f"{URL}building-permit/").status_code == 405
+
+
+def test_case_type_writes_go_through_the_service(api, monkeypatch):
+    from departments import services
+
+    calls = []
+    real = services.case_type_save
+    monkeypatch.setattr(services, "case_type_save", lambda **kwargs: calls.append(kwargs["case_type"]) or real(
+        **kwargs))
+    admin = api("admin")
+
+    admin.post(URL, NEW_TYPE, format="json")
+    admin.patch(f"{URL}business-registration/", {"processing_days": 5}, format="json")
+
+    assert [getattr(case_type, "code", None) for case_type in calls] == [None, "business-registration"]
+    assert CaseType.objects.get(code="business-registration").processing_days == 5
+
+
+def test_case_type_periods_beyond_the_deadline_arithmetic_are_refused(api):
+    response = api("admin").post(URL, {**NEW_TYPE, "processing_days": 1001}, format="json")
+
+    assert response.status_code == 400
+    assert "processing_days" in response.json()

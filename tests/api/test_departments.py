@@ -151,3 +151,19 @@ def test_validity_checked_against_stored_start_on_patch(api, city):
 def test_departments_are_not_deleted_over_the_api(api):
     assert api("admin").delete(f"{URL}stc/").status_code == 405
     assert Department.objects.filter(code="stc").exists()
+
+
+def test_department_writes_go_through_the_service(api, monkeypatch):
+    from departments import services
+
+    calls = []
+    real = services.department_save
+    monkeypatch.setattr(services, "department_save", lambda **kwargs: calls.append(kwargs["department"]) or real(
+        **kwargs))
+    admin = api("admin")
+
+    admin.post(URL, NEW_WARD, format="json")
+    admin.patch(f"{URL}p-hong-bang/", {"name": "Phường Hồng Bàng mới"}, format="json")
+
+    assert [getattr(department, "code", None) for department in calls] == [None, "p-hong-bang"]
+    assert Department.objects.get(code="p-hong-bang").name == "Phường Hồng Bàng mới"
