@@ -8,6 +8,7 @@ change, revert and deletion asks for a reason, and any version can be restored f
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
@@ -48,6 +49,15 @@ class ServiceForm(forms.ModelForm):
     """A form that checks with the shared validation of departments/services.py; the service writes."""
 
     service_fields: tuple[str, ...] = ()
+    # The shared check of the kind, and the name it takes the stored object by.
+    check: Callable[..., dict] | None = None
+    check_stored_as = ""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.check is not None:
+            self.shared_check(self.check, self.model_data(), **{self.check_stored_as: self.stored()})
+        return cleaned_data
 
     def stored(self):
         return self.instance if self.instance.pk is not None else None
@@ -75,41 +85,32 @@ class ServiceForm(forms.ModelForm):
 
 class DepartmentForm(ServiceForm):
     service_fields = services.DEPARTMENT_FIELDS
+    check = staticmethod(services.validate_department)
+    check_stored_as = "department"
 
     class Meta:
         model = Department
         fields = ["code", "name", "kind", "parent", "national_id", "valid_from", "valid_to", "active"]
 
-    def clean(self):
-        cleaned_data = super().clean()
-        self.shared_check(services.validate_department, self.model_data(), department=self.stored())
-        return cleaned_data
-
 
 class CaseTypeForm(ServiceForm):
     service_fields = services.CASE_TYPE_FIELDS
+    check = staticmethod(services.validate_case_type)
+    check_stored_as = "case_type"
 
     class Meta:
         model = CaseType
         fields = ["code", "name", "processing_days", "consultation_days", "active"]
 
-    def clean(self):
-        cleaned_data = super().clean()
-        self.shared_check(services.validate_case_type, self.model_data(), case_type=self.stored())
-        return cleaned_data
-
 
 class CalendarDayForm(ServiceForm):
     service_fields = services.CALENDAR_DAY_FIELDS
+    check = staticmethod(services.validate_calendar_day)
+    check_stored_as = "day"
 
     class Meta:
         model = CalendarDay
         fields = ["date", "kind", "name"]
-
-    def clean(self):
-        cleaned_data = super().clean()
-        self.shared_check(services.validate_calendar_day, self.model_data(), day=self.stored())
-        return cleaned_data
 
 
 class ReferenceDataAdmin(admin.ModelAdmin):
