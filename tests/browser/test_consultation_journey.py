@@ -106,7 +106,9 @@ def test_two_opinions_a_disagreement_reconciled_and_the_city_approves(page, sign
     reconcile = disagreement.locator("[data-test=action-reconcile]")
     reconcile.wait_for(state="visible")
     reconcile.locator("textarea[name=note]").fill(SETTLEMENT)
-    reconcile.locator("[data-test=action-button]").click()
+    # The refusal above is still on the page until the answer to this form replaces it.
+    with page.expect_navigation():
+        reconcile.locator("[data-test=action-button]").click()
     # Either the settlement shows, or the page says why not (which the assertion then reports).
     page.wait_for_selector("[data-test=consultation][data-unit=stc] [data-test=reconciliation], "
                            "[data-test=message-error]")
