@@ -37,8 +37,9 @@ def answer_from_the_inbox(page, case, position, comment="", snapshot=None):
     assert QUESTION in row.locator("[data-test=question]").inner_text()
     assert row.locator("[data-test=requesting-unit]").inner_text() == "Sở Nông nghiệp và Môi trường"
     row.locator("[data-test=respond-toggle]").click()
-    form = page.locator(f"[data-test=respond-row][data-id='{row.get_attribute('data-id')}']")
-    form.wait_for(state="visible")
+    # Unfolded (`show`), not still sliding open.
+    form = page.locator(f"[data-test=respond-row].show[data-id='{row.get_attribute('data-id')}']")
+    form.wait_for()
     form.locator(f"input[name=position][value={position}]").check()
     if comment:
         form.locator("textarea[name=comment]").fill(comment)
@@ -103,8 +104,9 @@ def test_two_opinions_a_disagreement_reconciled_and_the_city_approves(page, sign
     # The head records how the disagreement was settled; then the submission passes.
     disagreement = page.locator("[data-test=consultation][data-unit=stc]")
     disagreement.locator("[data-test=reconcile-toggle]").click()
-    reconcile = disagreement.locator("[data-test=action-reconcile]")
-    reconcile.wait_for(state="visible")
+    # Unfolded, not still sliding open: a click on a form that is still moving can land beside its button.
+    reconcile = disagreement.locator(".collapse.show [data-test=action-reconcile]")
+    reconcile.wait_for()
     reconcile.locator("textarea[name=note]").fill(SETTLEMENT)
     # The refusal above is still on the page until the answer to this form replaces it.
     with page.expect_navigation():
