@@ -90,6 +90,9 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityops.settings")
     # With DEBUG on, Django keeps every query in memory: that would be measured too.
     os.environ["DEBUG"] = "0"
+    # Off, DEBUG asks for a real key; a benchmark signs nothing anyone keeps. Plain HTTP on the loopback.
+    os.environ.setdefault("SECRET_KEY", "cityops-bench-only-key")
+    os.environ.setdefault("HTTPS", "false")
     import django
     from django.apps import apps
 

@@ -4,6 +4,7 @@ Every value has a safe default for the embedded mode: SQLite in the project fold
 A malformed value fails loudly at start-up rather than silently falling back.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -59,9 +60,11 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("CITYOPS_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Only for the embedded mode: a fixed development key is fine for a local demo.
+    if not DEBUG:
+        # A site that signs sessions and password-reset links with a key printed in its own source code has
+        # no secret at all: refuse to start rather than run on it.
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (or set DEBUG=1 for a local trial)")
+    # Only for the embedded mode (DEBUG on): a fixed development key is fine for a local demo.
     SECRET_KEY = "cityops-embedded-development-key-not-for-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -78,7 +81,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -91,15 +95,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request whose path, query or body cannot be read as text is answered 400 before any view
+    # (or Django's own URL resolver) tries to.
+    "core.middleware.RefuseUnreadableInput",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.headers.SecurityHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.sessions.SessionLifetime",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in attempt.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cityops.urls"
@@ -140,6 +152,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # which is all a demo-sized table needs.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
+# django-axes first: it refuses a locked-out (username, address) pair before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Argon2 for new and changed passwords; a password stored with an older hasher is re-hashed with Argon2 at the
+# user's next sign-in (Django does this for every hasher listed after the first).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -170,12 +196,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "core.tokens.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "PAGE_SIZE": 50,
 }
@@ -262,3 +288,106 @@ SUPPLEMENT_WITHIN_WORKING_DAYS = env_int("SUPPLEMENT_WITHIN_WORKING_DAYS", 3)
 VIOLATION_HANDLING_DAYS = env_int("VIOLATION_HANDLING_DAYS", 90, minimum=1)
 VIOLATION_HANDLING_MAX_DAYS = env_int("VIOLATION_HANDLING_MAX_DAYS", 150, minimum=1)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+
+# --- Sign-in, sessions and tokens ---
+# django-axes: a (username, address) pair is locked out after this many failures, for this long; the login
+# page, the admin's login and the token endpoint count alike. Admins unlock in the admin (Access attempts).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "core.signin.locked_out"
+AXES_USERNAME_FORM_FIELD = "username"
+# Behind a TLS-terminating proxy the client's address is in X-Forwarded-For; set the number of proxies in
+# front of CityOps so that axes reads the right entry (0: the address the connection comes from).
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+# Password reset: at most this many mails per address and per client address an hour.
+PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 3, minimum=1)
+# The counters live in Django's cache: shared by every web process through Redis when REDIS_URL is set (one
+# process's memory otherwise, which is all the embedded mode runs).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                "KEY_PREFIX": "cityops"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# API tokens (django-rest-knox): stored hashed, ending after API_TOKEN_HOURS, revoked on logout, password change
+# and deactivation.
+API_TOKEN_HOURS = env_int("API_TOKEN_HOURS", 10, minimum=1)
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=API_TOKEN_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+    "TOKEN_LIMIT_PER_USER": None,
+}
+# A session ends after this much inactivity, and after this long in all, whatever the activity; pages warn
+# before the idle end so that nothing typed is lost.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12, minimum=1)
+SESSION_IDLE_WARNING_MINUTES = env_int("SESSION_IDLE_WARNING_MINUTES", 2, minimum=1)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+
+# --- Hardened responses ---
+# HTTPS=false serves a plain-HTTP intranet or a local trial: no redirect to HTTPS, no HSTS, cookies not marked
+# Secure (`check --deploy` then warns, as it should). Everything else stays on. With DEBUG on (the embedded
+# demo) HTTPS is off unless asked for.
+HTTPS = env_bool("HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+# The header's "preload" flag only allows the domain's owner to submit it to the browsers' preload list;
+# nothing is submitted by sending it. SECURE_HSTS_PRELOAD=false drops the flag.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True) if HTTPS else False
+# Behind a proxy that ends TLS and forwards plain HTTP, set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (the
+# header the proxy sets, with the value "https"), or the redirect loops. Only when the proxy strips that header
+# from clients' requests.
+if env_str("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (env_str("SECURE_PROXY_SSL_HEADER"), "https")
+# The load balancer's health checks come over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# django-csp 4: no inline script or style anywhere (json_script data is not executed, so it needs no nonce).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
+)
+
+# --- Input limits ---
+# A case's description, on the intake form and through the API. The database holds at most 20,000 characters (a
+# CheckConstraint on the case): this may lower the limit; a higher value is held to the database's.
+MAX_DESCRIPTION_CHARS = env_int("MAX_DESCRIPTION_CHARS", 20000, minimum=100)
+# A note on a move (a reason, a resolution, a question, a comment, a summary), on the page and through the API.
+MAX_NOTE_CHARS = env_int("MAX_NOTE_CHARS", 10000, minimum=100)
+MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 32, minimum=4)
+# Request bodies other than file uploads; Django answers a larger one with RequestDataTooBig.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024, minimum=1024)
+# A receipt logged more than this many days in the past needs an admin (the deadline runs from receipt).
+MAX_BACKDATE_DAYS = env_int("MAX_BACKDATE_DAYS", 30, minimum=0)

@@ -5,13 +5,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.refusals import Refused
+from core.tokens import TokenAuthentication
 
 # Token first: DRF answers an anonymous request with the first class's WWW-Authenticate challenge, and
 # without one it turns "who are you?" (401) into "you may not" (403). Session auth still works second.

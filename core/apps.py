@@ -8,3 +8,10 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Shared infrastructure")
+
+    def ready(self):
+        # Tokens end on sign-out, password change and deactivation; sessions keep their two clocks.
+        from core import sessions, tokens
+
+        tokens.connect()
+        sessions.connect()

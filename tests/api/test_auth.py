@@ -1,5 +1,9 @@
+import datetime as dt
+
 import pytest
-from rest_framework.authtoken.models import Token
+from django.utils.dateparse import parse_datetime
+from knox.crypto import hash_token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from cases.models import Case
@@ -25,15 +29,26 @@ ENDPOINTS = [
 ]
 
 
-def test_token_for_valid_credentials(city):
+def test_token_for_valid_credentials(city, settings):
     response = obtain_token("clerk")
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=city.user("clerk")).key}
+    body = response.json()
+    assert set(body) == {"token", "expiry"}
+    [stored] = AuthToken.objects.filter(user=city.user("clerk"))
+    # Only the token's digest is stored: the secret itself is nowhere in the database.
+    assert stored.digest == hash_token(body["token"]) != body["token"]
+    assert body["token"] not in {stored.digest, stored.token_key}
+    expected_expiry = stored.created + dt.timedelta(hours=settings.API_TOKEN_HOURS)
+    assert abs(parse_datetime(body["expiry"]) - expected_expiry) < dt.timedelta(seconds=5)
 
 
-def test_same_token_on_second_request(city):
-    assert obtain_token("clerk").json()["token"] == obtain_token("clerk").json()["token"]
+def test_each_sign_in_gets_its_own_token_and_both_work(city):
+    first, second = obtain_token("clerk").json()["token"], obtain_token("clerk").json()["token"]
+
+    assert first != second
+    assert APIClient(headers={"Authorization": f"Token {first}"}).get("/api/v1/cases/").status_code == 200
+    assert APIClient(headers={"Authorization": f"Token {second}"}).get("/api/v1/cases/").status_code == 200
 
 
 def test_wrong_password_gets_no_token(city):
@@ -41,7 +56,7 @@ def test_wrong_password_gets_no_token(city):
 
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_missing_password_is_a_field_error(city):
@@ -65,6 +80,12 @@ def test_anonymous_requests_get_401_with_a_challenge(city, method, url):
 
 def test_unknown_token_is_401(city):
     client = APIClient(headers={"Authorization": "Token 0123456789abcdef"})
+
+    assert client.get("/api/v1/cases/").status_code == 401
+
+
+def test_token_that_is_not_text_is_401(city):
+    client = APIClient(headers={"Authorization": "Token \xff\xfe"})
 
     assert client.get("/api/v1/cases/").status_code == 401
 

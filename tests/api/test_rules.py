@@ -1,10 +1,8 @@
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from departments.models import AuthorityRule
 from departments.services import REASON_REQUIRED
-from tests.support.api import NON_ADMINS, ROLES
+from tests.support.api import NON_ADMINS, ROLES, issue_token, token_client
 
 URL = "/api/v1/authority-rules/"
 PREVIEW = "/api/v1/routing/preview/"
@@ -184,8 +182,7 @@ def test_unknown_rule_is_404(api):
 
 
 def test_history_names_the_token_user(city):
-    token = Token.objects.create(user=city.user("admin"))
-    client = APIClient(headers={"Authorization": f"Token {token.key}"})
+    client = token_client(issue_token(city.user("admin")))
 
     response = client.patch(f"{URL}{city.permit_rule.pk}/", {"legal_basis": "Luật Xây dựng 2025", "reason": REASON},
                             format="json")

@@ -60,6 +60,7 @@ def test_the_handler_asks_and_then_marks_the_dossier_complete(signed_in, clock, 
     assert [row.reference for row in queue.context["page"]] == [case.reference]
 
     clock.set(local_datetime(2025, 6, 9, 14))
+    client = signed_in("specialist")  # five days later: the morning's session has ended
     client.post(action_url(case, "complete-supplement"), {"version": case.version, "note": "Công dân đã nộp đủ"})
     case.refresh_from_db()
     assert case.status == Status.IN_PROGRESS

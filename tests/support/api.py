@@ -161,6 +161,22 @@ def obtain_token(username, password=PASSWORD):
     return APIClient().post(TOKEN_URL, {"username": username, "password": password}, format="json")
 
 
+def token_client(token: str) -> APIClient:
+    """An API client that sends `token` the way scripts do."""
+    return APIClient(headers={"Authorization": f"Token {token}"})
+
+
+def issue_token(user, *, made_at: dt.datetime | None = None) -> str:
+    """A token of `user` as the token endpoint makes it, made at `made_at` (now by default); its secret."""
+    from knox.models import AuthToken
+    from knox.settings import knox_settings
+
+    token, secret = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+    if made_at is not None:
+        AuthToken.objects.filter(pk=token.pk).update(created=made_at, expiry=made_at + knox_settings.TOKEN_TTL)
+    return secret
+
+
 def consult_footprint(case) -> tuple:
     """Everything a refused or rejected request must leave as it was (apart from the refusal's event)."""
     return (Case.unscoped.filter(pk=case.pk).values().get(), CaseEvent.objects.filter(case=case).count(),

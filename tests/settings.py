@@ -1,0 +1,12 @@
+"""Settings for the test suite: the site's own settings, read with the two values a test process lacks.
+
+A test run is neither the embedded demo (DEBUG on) nor production: it needs a key of its own, and plain HTTP,
+since the test client speaks no TLS. Tests of the HTTPS defaults read cityops.settings in a fresh process.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "cityops-tests-only-key")
+os.environ.setdefault("HTTPS", "false")
+
+from cityops.settings import *  # noqa: E402,F403
