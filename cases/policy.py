@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from cases.models import (
@@ -320,6 +320,39 @@ def reads_reports(user: AnyUser) -> bool:
     except PermissionDenied:
         return False
     return True
+
+
+# --- Reads of personal data from outside the case's units -------------------------------------------------------
+
+
+def consulted_on(user: AnyUser, case_id: str = "pk") -> Exists | Value:
+    """Whether the user's unit is consulted on the case whose id the outer query's `case_id` field holds, as an
+    annotation: read in the query that reads the case, so that `reads_from_outside` needs no query of its own."""
+    staff = membership(user)
+    if staff is None:
+        return Value(False)
+    return Exists(Consultation.unscoped.filter(case_id=OuterRef(case_id), department_id=staff.department_id))
+
+
+def reads_from_outside(user: AnyUser, case: Case, *, consulted: bool | None = None) -> bool:
+    """Whether the user reads the case only because they see the whole city (inspectors, Home Affairs, the city
+    office, admins), their unit being neither its owner nor consulted on it: such a read of its personal data is
+    recorded (core.reads). `consulted` is the `consulted_on` annotation when the caller read it with the case;
+    otherwise the case's prefetched consultations answer, or one query."""
+    if not sees_whole_city(user):
+        # Anyone else sees a case only through their unit's part in it: owner, consulted or intake desk.
+        return False
+    staff = membership(user)
+    if staff is None:
+        return True
+    if staff.department_id == case.owner_id:
+        return False
+    if consulted is None:
+        if "consultations" in getattr(case, "_prefetched_objects_cache", {}):
+            consulted = any(item.department_id == staff.department_id for item in case.consultations.all())
+        else:
+            consulted = Consultation.unscoped.filter(case_id=case.pk, department_id=staff.department_id).exists()
+    return not consulted
 
 
 # --- What the user may do -------------------------------------------------------------------------------------

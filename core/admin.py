@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from core.models import PersonalDataRead
+
 
 class ReadOnlyInline(admin.TabularInline):
     """Rows shown under their parent that only services write: nothing added, changed or deleted here."""
@@ -29,3 +31,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PersonalDataRead)
+class PersonalDataReadAdmin(ReadOnlyAdmin):
+    """Who read personal data from outside the case's units, and every export (Law 91/2025/QH15): for admins
+    only, as nobody else accounts for it; rows are never added, changed or deleted here."""
+
+    list_display = ["at", "reader", "kind", "subject", "item", "query", "address"]
+    list_filter = ["kind", ("at", admin.DateFieldListFilter), ("reader", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["subject", "item", "reader__username", "reader__last_name"]
+    date_hierarchy = "at"
+    list_select_related = ["reader"]
+    show_full_result_count = False
+
+    def has_view_permission(self, request, obj=None):
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)

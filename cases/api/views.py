@@ -23,6 +23,7 @@ from cases.actions import CASE_ACTIONS, CONSULTATION_ACTIONS, Action
 from cases.api import serializers
 from cases.api.filters import CaseFilter, ConsultationFilter
 from cases.models import Case
+from cases.reads import ReadKind, record_outside_read
 from core.api import AUTHENTICATION_CLASSES
 from core.files import file_response
 
@@ -107,6 +108,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSe
     def get_serializer_class(self):
         return serializers.CaseSerializer if self.action == "list" else serializers.CaseDetailSerializer
 
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        record_outside_read(request, case, ReadKind.CASE_DETAIL)
+        return Response(self.get_serializer(case).data)
+
     def _detail(self, case):
         """The case as `cases/{reference}/` shows it, after a service has changed it."""
         prefetch_related_objects([case], *policy.LIST_RELATIONS, "extended_by", *policy.detail_relations())
@@ -144,8 +150,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSe
                 url_name="attachment-download", filter_backends=[])
     def download(self, request, reference=None, attachment_id=None):
         """The file itself, as an attachment under its original name, to whoever sees the case."""
-        attachment = get_object_or_404(self.get_object().attachments, pk=attachment_id)
-        return file_response(attachment)
+        case = self.get_object()
+        attachment = get_object_or_404(case.attachments, pk=attachment_id)
+        response = file_response(attachment)
+        record_outside_read(request, case, ReadKind.ATTACHMENT, item=attachment.original_name)
+        return response
 
 
 CaseViewSet.with_actions(CASE_ACTIONS)

@@ -29,6 +29,7 @@ from cases.services.handling import ASSIGNABLE
 from cases.views.common import page_guard
 from core.exports import TABLE_WRITERS
 from core.periods import PeriodForm
+from core.reads import records_export
 from departments.models import Department
 from departments.workdays import get_calendar
 
@@ -120,6 +121,7 @@ def person(user) -> str:
 
 @require_GET
 @page_guard("overdue_desk")
+@records_export
 def overdue_desk_export(request, fmt: str):
     """The desk with the same filters as a CSV or XLSX file: every matching row, not one page."""
     if fmt not in TABLE_WRITERS:

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from cases import panels, policy
 from cases.inputs import PageContext, UnitDirectory
+from cases.reads import ReadKind, record_outside_read
 from cases.views.actions import offered_actions
 from cases.views.consultations import consultation_rows, respond_actions
 
@@ -16,6 +17,7 @@ from cases.views.consultations import consultation_rows, respond_actions
 @login_required
 def case_detail(request, reference):
     case = get_object_or_404(policy.case_details(request.user), reference=reference)
+    record_outside_read(request, case, ReadKind.CASE_DETAIL)
     # One read of the units serves the rule panel and every form that lists units.
     page = PageContext(units=UnitDirectory())
     snapshot = case.rule_snapshot

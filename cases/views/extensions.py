@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from cases import policy
 from cases.models import Source
+from cases.reads import ReadKind, record_outside_read
 from cases.views.supplements import LETTER_LANGUAGE
 from departments.workdays import local_date
 
@@ -23,7 +24,9 @@ from departments.workdays import local_date
 def extension_letter(request, reference: str):
     cases = policy.with_list_relations(policy.cases_visible_to(request.user)).select_related(
         "owner__parent", "receiving_unit__parent", "extended_by")
-    case = get_object_or_404(cases, reference=reference, extended_at__isnull=False, source=Source.CITIZEN)
+    case = get_object_or_404(cases.annotate(consulted=policy.consulted_on(request.user)), reference=reference,
+                             extended_at__isnull=False, source=Source.CITIZEN)
+    record_outside_read(request, case, ReadKind.LETTER, item="extension_letter", consulted=case.consulted)
     with translation.override(LETTER_LANGUAGE):
         response = render(request, "cases/extension_letter.html", {
             "case": case,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from cases import policy
 from cases.models import EventAction
+from cases.reads import ReadKind, record_outside_read
 from departments.workdays import local_date
 
 LETTER_LANGUAGE = "vi"
@@ -26,7 +27,9 @@ def _items(text: str) -> list[str]:
 @login_required
 def supplement_letter(request, reference: str):
     case = get_object_or_404(policy.with_list_relations(policy.cases_visible_to(request.user)).select_related(
-        "receiving_unit__parent"), reference=reference, supplement_requested_at__isnull=False)
+        "receiving_unit__parent").annotate(consulted=policy.consulted_on(request.user)), reference=reference,
+        supplement_requested_at__isnull=False)
+    record_outside_read(request, case, ReadKind.LETTER, item="supplement_letter", consulted=case.consulted)
     request_event = (case.events.filter(action=EventAction.SUPPLEMENT_REQUESTED).select_related("actor")
                      .order_by("-at", "-id").first())
     handler = request_event.actor if request_event and request_event.actor else case.assignee

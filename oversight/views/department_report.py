@@ -24,6 +24,7 @@ from cases import policy
 from cases.views.common import page_guard
 from core.exports import TABLE_WRITERS, Table
 from core.periods import Period
+from core.reads import records_export
 from core.refusals import RefusalCode, refusal_label
 from departments.models import Department
 from departments.workdays import local_date
@@ -124,6 +125,7 @@ def department_table(figures: list[DepartmentFigures]) -> Table:
 
 @require_GET
 @page_guard("reports")
+@records_export
 def department_report_export(request, fmt: str):
     """The report as a CSV or XLSX file, for the same readers, units and period as the page."""
     reading = read_request(request)
