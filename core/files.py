@@ -8,6 +8,8 @@ fingerprinted; it is stored under a random name, its cleaned original name kept 
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import unicodedata
 from pathlib import PurePath
 
@@ -84,6 +86,17 @@ def sha256_of(upload: UploadedFile) -> str:
     return digest.hexdigest()
 
 
+# What a browser would run if it ever rendered the file as a page; refused by content whatever the name says.
+MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|svg|script|iframe|object|embed)\b|<\?xml", re.IGNORECASE)
+# Within a PDF (whose metadata is XML, so not that): a page a browser would render if it sniffed the file.
+HTML_IN_PDF = re.compile(rb"<\s*(?:!doctype\s+html|html|script|iframe|body)\b", re.IGNORECASE)
+# PDF actions that run code, open other programs or send the reader's data away.
+PDF_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rendition", "/RichMediaExecute"}
+PDF_ACTIVE_KEYS = {"/JS", "/JavaScript", "/EmbeddedFiles", "/RichMedia", "/XFA"}
+# Enough for any real document's objects; a file with more is refused rather than walked for ever.
+PDF_MAX_OBJECTS = 200_000
+
+
 def validate_upload(upload: UploadedFile) -> tuple[str, str]:
     """(clean file name, detected content type), or a ValidationError on the `file` field."""
     if upload.size is not None and upload.size > settings.ATTACHMENT_MAX_BYTES:
@@ -91,13 +104,77 @@ def validate_upload(upload: UploadedFile) -> tuple[str, str]:
             "size": upload.size / 2**20, "limit": settings.ATTACHMENT_MAX_BYTES / 2**20}})
     name = clean_filename(upload.name or "")
     mime = detected_type(upload)
+    if mime is None and is_markup(upload):
+        raise ValidationError({"file": _("Web pages and SVG images are not accepted, whatever the file's name: "
+                                         "print the page to PDF and attach the PDF.")})
     if mime not in ALLOWED_TYPES:
         raise ValidationError({"file": _("Only PDF, JPEG, PNG, Word (.docx), Excel (.xlsx) and OpenDocument files "
                                          "are accepted; this file's content is not one of them.")})
     if PurePath(name).suffix.lower() not in ALLOWED_TYPES[mime]:
         raise ValidationError({"file": _("The file's name says %(suffix)s but its content is %(type)s.") % {
             "suffix": PurePath(name).suffix or _("no type"), "type": mime}})
+    if mime == "application/pdf":
+        check_pdf(upload)
     return name, mime
+
+
+def is_markup(upload: UploadedFile) -> bool:
+    """Whether the file's start is HTML, SVG or XML markup (after any byte-order mark and white space)."""
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    return bool(MARKUP.match(head.lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")))
+
+
+def check_pdf(upload: UploadedFile) -> None:
+    """A PDF must parse, and hold no script, no action that launches or sends, no embedded file and no HTML: a
+    case file is read by officials on office computers, and a PDF viewer runs what a PDF asks it to."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    refused = ValidationError({"file": _("This PDF contains scripts, embedded files or web content, which are not "
+                                         "accepted: print it to a new PDF and attach that one.")})
+    upload.seek(0)
+    content = upload.read()
+    upload.seek(0)
+    if HTML_IN_PDF.search(content):
+        raise refused
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            raise ValidationError({"file": _("Password-protected PDFs are not accepted: save it without the "
+                                             "password and attach it again.")})
+        if has_active_content(reader.trailer):
+            raise refused
+    except ValidationError:
+        raise
+    except (PdfReadError, ValueError, TypeError, KeyError, AttributeError, RecursionError, OSError) as error:
+        raise ValidationError({"file": _("The file says it is a PDF but cannot be read as one.")}) from error
+
+
+def has_active_content(root) -> bool:
+    """Walk every object reachable from the trailer (pages, annotations, forms, name trees) for an action or a key
+    that makes the document do something; unreachable objects are never shown, so never run."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    seen: set[tuple[int, int]] = set()
+    pending = [root]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            if len(seen) > PDF_MAX_OBJECTS:
+                return True
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            if PDF_ACTIVE_KEYS & set(item.keys()) or item.get("/S") in PDF_ACTIVE_ACTIONS:
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+    return False
 
 
 def accepted_suffixes() -> list[str]:

@@ -14,8 +14,7 @@ from cases.services import (
     dispute_settle,
 )
 from departments.models import AuthorityRule, CaseType, DecisionLevel
-
-PDF_BYTES = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+from tests.support.cases import PDF_BYTES
 
 
 @pytest.fixture

@@ -182,8 +182,24 @@ def stored_files(root) -> list:
 # Small but real files, so that type detection by content is what is tested.
 
 
-PDF_BYTES = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-             b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+def pdf_bytes(catalog: bytes = b"", *objects: bytes, tail: bytes = b"") -> bytes:
+    """A PDF a reader parses: its objects, a cross-reference table with their true offsets, the trailer.
+    `catalog` adds entries to the document's catalog, `objects` add objects 4, 5, ... (a page is object 3)."""
+    bodies = [b"<</Type /Catalog /Pages 2 0 R " + catalog + b">>", b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+              b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>>", *objects]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d /Root 1 0 R>>\nstartxref\n%d\n" % (len(bodies) + 1, xref) + tail + b"%%EOF\n"
+    return bytes(out)
+
+
+PDF_BYTES = pdf_bytes()
 
 
 def png_bytes() -> bytes:
