@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from core.models import PersonalDataRead
+from core.models import PersonalDataRead, RefusedAttempt
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -50,3 +50,13 @@ class PersonalDataReadAdmin(ReadOnlyAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
+
+
+@admin.register(RefusedAttempt)
+class RefusedAttemptAdmin(ReadOnlyAdmin):
+    """Refused moves that had no record to go on (a case never logged): read-only, as every trail."""
+
+    list_display = ["at", "actor", "attempted", "code", "detail"]
+    list_filter = ["code", "attempted"]
+    list_select_related = ["actor"]
+    date_hierarchy = "at"

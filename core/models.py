@@ -56,3 +56,26 @@ class PersonalDataRead(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.subject}"
+
+
+class RefusedAttempt(AppendOnlyModel):
+    """A refused move with no record to write it beside: a case that was never logged because its receipt was
+    dated too far back, say. A refusal on an existing record goes on that record's own trail instead."""
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    attempted = models.CharField(_("attempted"), max_length=40)
+    code = models.CharField(_("code"), max_length=40)
+    detail = models.TextField(_("reason"))
+    # Codes and values (never display text): what was asked for, and the limit it went past.
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("refused attempt")
+        verbose_name_plural = _("refused attempts")
+        indexes = [models.Index(fields=["-at"], name="refused_attempt_at")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.attempted}"

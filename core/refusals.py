@@ -37,6 +37,8 @@ class RefusalCode(models.TextChoices):
     SUPPLEMENT_TOO_LATE = "supplement_too_late", _("Supplement asked too late")
     DISPUTE_ALREADY_OPEN = "dispute_already_open", _("Rule dispute already open")
     AMBIGUOUS_RULE = "ambiguous_rule", _("A rule that ties with another rule")
+    EXTENSION_TOO_LONG = "extension_too_long", _("Extension beyond the case's own processing time")
+    BACKDATED_RECEIPT = "backdated_receipt", _("Receipt dated too far back")
 
 
 def refusal_label(code: str) -> str:
@@ -62,6 +64,16 @@ class RefusalWriter(Protocol):
 
 
 Service = TypeVar("Service", bound=Callable[..., Any])
+
+
+def write_unattached_refusal(_subject: Any, /, *, actor: User | AnonymousUser | None, refusal: Refused,
+                             attempted: str) -> None:
+    """For a move that would have made its record (a case logged at intake): the refusal is kept on its own."""
+    from core.models import RefusedAttempt
+
+    RefusedAttempt.objects.create(actor=actor if actor is not None and actor.is_authenticated else None,
+                                  attempted=attempted, code=refusal.code, detail=refusal.detail,
+                                  payload=refusal.payload)
 
 
 def records_refusals(attempted: str, *, on: str, write: RefusalWriter) -> Callable[[Service], Service]:

@@ -10,3 +10,7 @@ os.environ.setdefault("SECRET_KEY", "cityops-tests-only-key")
 os.environ.setdefault("HTTPS", "false")
 
 from cityops.settings import *  # noqa: E402,F403
+
+# The suite's cases are received on fixed days of 2025, whose holidays the calendar tests know, while the clock
+# mostly stands on today: as if an admin logged them all. The limit's own tests set it back to the site's default.
+MAX_BACKDATE_DAYS = 36500

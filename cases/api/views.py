@@ -103,7 +103,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSe
     def get_queryset(self):
         if self.action == "retrieve":
             return policy.case_details(self.request.user)
-        return policy.with_list_relations(policy.cases_visible_to(self.request.user)).key_tasks_first()
+        cases = policy.with_list_relations(policy.cases_visible_to(self.request.user)).key_tasks_first()
+        return serializers.with_summaries(cases) if self.action == "list" else cases
 
     def get_serializer_class(self):
         return serializers.CaseSerializer if self.action == "list" else serializers.CaseDetailSerializer
@@ -137,7 +138,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSe
         serializer = serializers.AttachmentSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
 
-    @extend_schema(request=serializers.CaseCreateSerializer, responses={201: serializers.CaseDetailSerializer})
+    @extend_schema(request=serializers.CaseCreateSerializer,
+                   responses={201: serializers.CaseDetailSerializer, 409: serializers.RefusalSerializer},
+                   description="Log a case. Refusals (409): backdated_receipt (a receipt older than "
+                               "MAX_BACKDATE_DAYS, which only an admin may log).")
     def create(self, request):
         form = serializers.CaseCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)

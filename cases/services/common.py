@@ -59,6 +59,11 @@ def owner_id_of(case: Case) -> int:
     return cast(int, case.owner_id)
 
 
+def processing_days_of(case: Case) -> int:
+    """The working days the case was given when its owner received it: its rule's, or its type's."""
+    return int(case.rule_snapshot.get("processing_days") or case.case_type.processing_days)
+
+
 def due_date_of(case: Case) -> dt.date:
     """The due date of a case handed to its owner: `hand_over` sets it, and nothing clears it."""
     return cast(dt.date, case.due_date)

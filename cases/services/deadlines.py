@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.models import Case, EventAction, Status
-from cases.services.common import case_service, record, save_case
+from cases.services.common import case_service, processing_days_of, record, save_case
 from core.refusals import RefusalCode, Refused
 from departments.workdays import get_calendar, local_date
 
@@ -23,12 +23,14 @@ EXTENDABLE = (Status.ROUTED, Status.IN_PROGRESS, Status.SUBMITTED)
 
 
 @case_service("extend", who=policy.OWNER_LEADS, statuses=EXTENDABLE, verb=_("given more time"),
-              refuses=[RefusalCode.ALREADY_EXTENDED, RefusalCode.EXTENSION_TOO_LATE])
+              refuses=[RefusalCode.ALREADY_EXTENDED, RefusalCode.EXTENSION_TOO_LATE, RefusalCode.EXTENSION_TOO_LONG])
 def case_extend(*, case: Case, actor: User, due_date: dt.date, reason: str) -> Case:
     """The owner's head moves the deadline once, with a reason, at least one working day before it falls.
 
     Asking on the last day, or after it, is refused (`extension_too_late`): that is not planning, it is
-    lateness. A second extension is refused (`already_extended`). For a citizen's dossier the case page then
+    lateness. A second extension is refused (`already_extended`), and so is one that moves the date by more
+    working days than the case was given in the first place (`extension_too_long`): a date years away would keep
+    late work off every overdue list and out of the on-time figures. For a citizen's dossier the case page then
     offers the apology letter with the new date (Decree 61/2018 art. 19: phiếu xin lỗi và hẹn lại).
     """
     if not reason.strip():
@@ -49,6 +51,12 @@ def case_extend(*, case: Case, actor: User, due_date: dt.date, reason: str) -> C
                                % {"due": f"{case.due_date:%d/%m/%Y}"}})
     if not calendar.is_working_day(due_date):
         raise ValidationError({"due_date": _("%(date)s is not a working day.") % {"date": f"{due_date:%d/%m/%Y}"}})
+    latest = calendar.add_working_days(case.due_date, processing_days_of(case))
+    if due_date > latest:
+        raise Refused(RefusalCode.EXTENSION_TOO_LONG, _(
+            "An extension moves the due date by at most the case's own processing time, %(days)s working days: "
+            "no later than %(latest)s.") % {"days": processing_days_of(case), "latest": f"{latest:%d/%m/%Y}"},
+            due_date=due_date.isoformat(), latest=latest.isoformat())
     previous = case.due_date
     case.due_date_before_extension, case.due_date = previous, due_date
     case.extended_at, case.extended_by, case.extension_reason = timezone.now(), actor, reason

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
 from cases.services.common import case_service, due_date_of, record, save_case
-from core.refusals import RefusalCode, Refused
+from core.refusals import RefusalCode, Refused, records_refusals, write_unattached_refusal
 from departments import generations
 from departments.models import CaseType, Department, DepartmentKind
 from departments.routing import AMBIGUOUS_RULE, Decision, RoutingIndex, RuleEntry, get_index
@@ -52,6 +52,18 @@ def validate_received_at(received_at: dt.datetime) -> None:
         raise ValidationError({"received_at": _("The receipt time cannot be in the future.")})
 
 
+def check_backdating(actor: User, received_at: dt.datetime, now: dt.datetime) -> None:
+    """A receipt older than MAX_BACKDATE_DAYS is an admin's to log: the deadline runs from receipt, and a desk
+    that could date a dossier years back could make any unit late, or log late work as received on time."""
+    earliest = now - dt.timedelta(days=settings.MAX_BACKDATE_DAYS)
+    if received_at < earliest and not actor.is_superuser:
+        raise Refused(RefusalCode.BACKDATED_RECEIPT, _(
+            "A dossier received more than %(days)s days ago (%(received)s) can be logged only by an administrator, "
+            "with the receipt slip; ask one.") % {"days": settings.MAX_BACKDATE_DAYS,
+                                                  "received": f"{timezone.localtime(received_at):%d/%m/%Y %H:%M}"},
+            received_at=received_at.isoformat(), earliest=earliest.isoformat())
+
+
 # What `hand_over` changes, for the caller's save.
 HANDED_OVER_FIELDS = ("owner", "status", "triage_reason", "rule", "rule_snapshot", "decision_level", "due_date",
                       "handed_over_at", "handover_late")
@@ -71,6 +83,7 @@ def hand_over(case: Case, *, owner_id: int, rule: RuleEntry | None, processing_d
     case.handover_late = case.handover_due_at is not None and now > case.handover_due_at
 
 
+@records_refusals("create", on="actor", write=write_unattached_refusal)
 def case_create(
     *,
     actor: User,
@@ -93,6 +106,7 @@ def case_create(
     now = timezone.now()
     received_at = received_at or now
     validate_received_at(received_at)
+    check_backdating(actor, received_at, now)
     if amount is not None and amount < 0:
         raise ValidationError({"amount": _("The amount cannot be negative.")})
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from cases import policy
 from cases.models import Case, EventAction, Status
-from cases.services.common import case_service, due_date_of, record, save_case
+from cases.services.common import case_service, due_date_of, processing_days_of, record, save_case
 from core.refusals import RefusalCode, Refused
 from departments.workdays import get_calendar, local_date
 
@@ -57,8 +57,7 @@ def case_complete_supplement(*, case: Case, actor: User, note: str = "") -> Case
     today = local_date(now)
     old_due = case.due_date
     if settings.SUPPLEMENT_CLOCK == "reset":
-        days = case.rule_snapshot.get("processing_days") or case.case_type.processing_days
-        case.due_date = calendar.due_date(today, days)
+        case.due_date = calendar.due_date(today, processing_days_of(case))
     else:
         # A case awaiting a supplement was asked for it (`case_request_supplement` stamps the moment).
         asked_at = cast(dt.datetime, case.supplement_requested_at)

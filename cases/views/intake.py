@@ -19,6 +19,7 @@ from cases.models import TriageReason
 from cases.services import case_create, routing_decision
 from cases.views.common import page_guard
 from core.pages import PAGE_SIZE, add_service_errors
+from core.refusals import Refused
 from departments.models import Role
 from departments.routing import get_index
 
@@ -45,6 +46,8 @@ def case_new(request):
                 case = case_create(actor=request.user, **form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
+            except Refused as refusal:
+                form.add_error("received_at", refusal.detail)
             else:
                 messages.success(request, _("Case %(reference)s saved. Give the applicant PIN %(pin)s.")
                                  % {"reference": case.reference, "pin": case.pin})
