@@ -17,7 +17,7 @@ from django.db import connection
 
 def schema_fingerprint() -> str:
     """A digest of the project's migration files: a data set loaded under another schema is built again."""
-    digest = hashlib.sha1()
+    digest = hashlib.sha1(usedforsecurity=False)
     for app in apps.get_app_configs():
         folder = Path(app.path) / "migrations"
         if Path(settings.BASE_DIR) in folder.parents:

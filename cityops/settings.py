@@ -65,7 +65,7 @@ if not SECRET_KEY:
         # no secret at all: refuse to start rather than run on it.
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (or set DEBUG=1 for a local trial)")
     # Only for the embedded mode (DEBUG on): a fixed development key is fine for a local demo.
-    SECRET_KEY = "cityops-embedded-development-key-not-for-production"
+    SECRET_KEY = "cityops-embedded-development-key-not-for-production"  # noqa: S105 - DEBUG only
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from departments.models import CalendarDayKind, DecisionLevel, DepartmentKind, Role
 
 # One documented password for every demo login; create_user does not apply the password validators.
-DEMO_PASSWORD = "cityops-demo-2026"
+DEMO_PASSWORD = "cityops-demo-2026"  # noqa: S105 - the demo city's, printed in the README
 
 CITY_COMMITTEE = "ubnd"
 TWO_TIER_START = dt.date(2025, 7, 1)
