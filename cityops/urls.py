@@ -14,11 +14,16 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("cityops.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    # The split view serves its start-up script as a file of its own: the Content-Security-Policy admits no
-    # inline script.
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # The split view serves its start-up script as a file of its own, and our page links its style: the
+    # Content-Security-Policy admits no inline script or style.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+         name="api-docs"),
     path("routing/", include("departments.urls")),
     path("oversight/", include("oversight.urls")),
     path("reports/departments/", include("oversight.report_urls")),
     path("", include("cases.urls")),
 ]
+
+# A request Django will not read: 413 for a body too large, the unreadable-input answer, or a short 400; JSON
+# under /api/ (core/pages.py).
+handler400 = "core.pages.bad_request"
