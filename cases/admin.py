@@ -11,6 +11,7 @@ written to the case's trail like any other move.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminTextareaWidget
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,9 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cases import policy
+from cases.forms.intake import description_field
 from cases.models import Attachment, Case, CaseEvent, DisputeStatus, Notification, Return, RuleDispute, Submission
 from cases.services import CLERICAL_FIELDS, case_correct, dispute_settle
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import CalendarDatesAdmin, ReadOnlyAdmin, ReadOnlyInline
 from core.notices import MailState
 from core.refusals import Refused
 
@@ -31,6 +33,7 @@ class CaseCorrectionForm(forms.ModelForm):
     view of the case is refused instead of undoing someone's move."""
 
     seen_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    description = description_field(widget=AdminTextareaWidget())
 
     class Meta:
         model = Case
@@ -54,7 +57,7 @@ class CaseEventInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(CalendarDatesAdmin):
     list_display = ["reference", "title", "case_type", "owner", "status", "assignee", "due_date", "key_task"]
     list_filter = ["status", "key_task", "triage_reason", "case_type", "owner"]
     search_fields = ["reference", "title"]

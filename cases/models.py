@@ -4,12 +4,15 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import AppendOnlyModel
+from cases.audit_chain import chain, holds_case_lock
+from core.audit import AppendOnlyModel, AppendOnlyQuerySet
 from core.clock import today as local_today
 from core.files import StoredFile
 from core.notices import DEADLINE_KINDS, MailState, Notice, NoticeKind
@@ -17,6 +20,10 @@ from core.scopes import RefusingManager
 from departments.models import AuthorityRule, CaseType, DecisionLevel, Department
 
 __all__ = ["DEADLINE_KINDS", "MailState", "NoticeKind"]  # the notice vocabulary, read here by the case pages
+
+# The longest description the database holds (a CheckConstraint): the default of MAX_DESCRIPTION_CHARS, which may
+# lower the limit the forms and the API apply but not raise it.
+DESCRIPTION_MAX_CHARS = 20_000
 
 
 class Status(models.TextChoices):
@@ -189,6 +196,9 @@ class Case(models.Model):
                 condition=~Q(status__in=[Status.IN_PROGRESS, Status.AWAITING_SUPPLEMENT]) | Q(assignee__isnull=False),
                 name="case_assignee_when_accepted",
             ),
+            # A 5 MB description made a list of 20 cases 48 MB; no writer, however it gets in, goes past this.
+            models.CheckConstraint(condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX_CHARS),
+                                   name="case_description_length"),
         ]
 
     def __str__(self) -> str:
@@ -235,8 +245,25 @@ class EventAction(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+class CaseEventQuerySet(AppendOnlyQuerySet):
+    def last_digest(self, case_id: int) -> str:
+        """The digest the case's next event follows: its latest event's ("" before its first)."""
+        return self.filter(case_id=case_id).order_by("-id").values_list("digest", flat=True).first() or ""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # The bulk paths (intake, the silence sweep) link their events themselves, in the order they write them.
+        objs = list(objs)
+        if any(not event.digest for event in objs):
+            raise ValueError("case events are written chained: link them with cases.audit_chain.chain first")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class CaseEvent(AppendOnlyModel):
-    """One entry of a case's audit trail; never changed or removed once written (directive: rõ trách nhiệm)."""
+    """One entry of a case's audit trail; never changed or removed once written (directive: rõ trách nhiệm).
+
+    Each event carries the SHA-256 of its content and of the case's event before it (cases.audit_chain), so a
+    change made past the database's refusal shows: `manage.py verify_audit`.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(_("at"), default=timezone.now)
@@ -252,6 +279,12 @@ class CaseEvent(AppendOnlyModel):
     note = models.TextField(_("note"), blank=True)
     # Codes and old/new values (e.g. the refusal code, the rule id); labels are rendered in the reader's language.
     payload = models.JSONField(_("details"), default=dict, blank=True)
+    # The hash chain, in hex: the digest of this event's content and `previous_digest`, the digest of the case's
+    # event before it (blank for its first). Computed when the event is written, never given.
+    digest = models.CharField(_("digest"), max_length=64, blank=True, editable=False)
+    previous_digest = models.CharField(_("previous digest"), max_length=64, blank=True, editable=False)
+
+    objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "id"]
@@ -262,6 +295,18 @@ class CaseEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {timezone.localtime(self.at):%d/%m/%Y %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            return super().save(*args, **kwargs)  # refused: an event is never saved twice
+        with transaction.atomic(savepoint=False):
+            if not holds_case_lock(self.case_id):
+                # Two events on one case at once must not both follow the same event: the second writer waits
+                # here until the first commits, then reads the event the first wrote. A service that already
+                # holds the case (`locked_case`) says so, and the lock is not taken twice.
+                list(Case.unscoped.select_for_update().filter(pk=self.case_id).values_list("pk", flat=True))
+            chain([self], CaseEvent.objects.last_digest(self.case_id))
+            return super().save(*args, **kwargs)
 
 
 class ReferenceCounter(models.Model):

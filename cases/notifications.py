@@ -11,12 +11,16 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from cases.audit_chain import ChainReport, describe_break, summary
 from cases.models import CaseEvent, Notification
 from core.notices import MailState, Notice, NoticeKind, notice_models
 from departments.models import Role, Staff
@@ -136,3 +140,27 @@ def _send_pending(model: type[Notice], connection, batch: int) -> tuple[int, int
                 notice.mail_state, notice.mailed_at = MailState.SENT, timezone.now()
                 notice.save(update_fields=["mail_state", "mailed_at"])
     return sent, failed
+
+
+def mail_admins_of_breaks(report: ChainReport) -> int:
+    """Tell every active superuser with an address, by mail, which case trails the nightly check found broken;
+    returns how many were mailed. Mail, not a bell notice: a notice is about a case or a consultation, and the
+    admin must hear of this even if nobody opens the site."""
+    admins = list(get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
+                  .order_by("pk").values_list("email", flat=True))
+    if not admins:
+        logger.error("Broken audit trail chains, and no active superuser with an e-mail address to tell")
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = "[CityOps] " + ngettext("The audit trail of %(count)s case was changed",
+                                          "The audit trail of %(count)s cases were changed",
+                                          len(report.breaks)) % {"count": len(report.breaks)}
+        body = "\n\n".join([
+            _("The nightly check of the case trail's hash chain found events that were changed or removed after "
+              "they were written, past the database's refusal:"),
+            "\n".join(f"- {describe_break(broken)}" for broken in report.breaks),
+            summary(report),
+            _("The events are named as they are stored now; `manage.py verify_audit` checks again."),
+        ])
+    get_connection().send_messages([EmailMessage(subject=subject, body=body, to=[email]) for email in admins])
+    return len(admins)

@@ -1,4 +1,5 @@
-"""Celery tasks: the overdue sweep, notice mail and the heads' daily digest (DESIGN.md §2 rule 9).
+"""Celery tasks: the overdue sweep, notice mail, the heads' daily digest (DESIGN.md §2 rule 9) and the nightly
+check of the case trail's hash chain.
 
 Beat runs them from the schedule in the database (django-celery-beat; the admin edits it). Each is safe to
 run twice or on two workers at once; see `cases.deadlines` and `cases.notifications`.
@@ -8,7 +9,7 @@ import logging
 
 from celery import shared_task
 
-from cases import deadlines, digests, notifications
+from cases import audit_chain, deadlines, digests, notifications
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,16 @@ def send_daily_digest() -> str:
     if created:
         send_notification_mail.delay()
     return f"{created} digests"
+
+
+@shared_task(name="cases.tasks.verify_audit_nightly")
+def verify_audit_nightly() -> str:
+    """`manage.py verify_audit`, by night; the admins are mailed when a chain is broken. Read-only: safe to run
+    twice (they are then mailed twice, which a broken trail deserves)."""
+    report = audit_chain.verify_chains()
+    if report.holds:
+        return f"chain holds: {report.events} events of {report.cases} cases"
+    logger.error("Audit trail: the chain of %s cases is broken (first: %s, event %s)", len(report.breaks),
+                 report.breaks[0].reference, report.breaks[0].event_id)
+    mailed = notifications.mail_admins_of_breaks(report)
+    return f"{len(report.breaks)} broken chains; {mailed} admins mailed"

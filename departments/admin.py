@@ -23,8 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import CalendarDatesAdmin, HistoryAdmin
+from core.forms import MAX_NOTE_LENGTH
 from core.refusals import Refused
 from departments import services
 from departments.models import AuthorityRule, CalendarDay, CaseType, Department, Staff
@@ -113,7 +114,7 @@ class CalendarDayForm(ServiceForm):
         fields = ["date", "kind", "name"]
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
+class ReferenceDataAdmin(CalendarDatesAdmin):
     """Only superusers change reference data, as the services require; the service does every write."""
 
     def has_add_permission(self, request):
@@ -178,7 +179,7 @@ class CaseTypeAdmin(ReferenceDataAdmin):
 
 def reason_field() -> forms.CharField:
     return forms.CharField(
-        label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_NOTE_LENGTH,
         error_messages={"required": services.REASON_REQUIRED},
         help_text=_("Kept in the rule's history with your name and the time, e.g. the decision that changes it."),
     )
@@ -247,7 +248,7 @@ class AuthorityRuleForm(ServiceForm):
 
 
 @admin.register(AuthorityRule)
-class AuthorityRuleAdmin(ReferenceDataAdmin, SimpleHistoryAdmin):
+class AuthorityRuleAdmin(ReferenceDataAdmin, HistoryAdmin):
     form = AuthorityRuleForm
     list_display = ["id", "case_type", "locality", "amount_band", "owner", "decision_level", "consultees",
                     "processing_days", "valid_from", "valid_to", "active"]
@@ -363,7 +364,9 @@ class CalendarDayAdmin(ReferenceDataAdmin):
     def changelist_view(self, request, extra_context=None):
         # The year the admin drilled down to, else this one: the holidays the overrides sit among.
         raw = request.GET.get("date__year", "")
-        year = int(raw) if raw.isdigit() and 1900 <= int(raw) <= 2200 else local_date(timezone.now()).year
+        # At most four digits: Python refuses to read a number of thousands of digits at all.
+        year = (int(raw) if raw.isdigit() and len(raw) <= 4 and 1900 <= int(raw) <= 2200
+                else local_date(timezone.now()).year)
         holidays, weekend_workdays = package_calendar(year)
         context = {"holiday_year": year, "public_holidays": holidays, "weekend_workdays": weekend_workdays}
         return super().changelist_view(request, extra_context={**context, **(extra_context or {})})
@@ -398,6 +401,15 @@ class CityUserAdmin(UserAdmin):
     list_display = ["username", "first_name", "last_name", "department", "role", "is_active", "is_superuser"]
     list_select_related = ["staff__department"]
     list_filter = [*UserAdmin.list_filter, "staff__role"]
+
+    def get_deleted_objects(self, objs, request):
+        """A person who edited authority rules keeps their name on the rules' history, which the database refuses
+        to change: deleting them is shown as blocked by those versions (deactivate them instead), never tried."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        versions = AuthorityRule.history.filter(history_user__in=list(objs)).select_related("history_user")
+        protected = [*protected, *(_("%(version)s, edited by %(user)s") % {
+            "version": version, "user": version.history_user} for version in versions[:20])]
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description=field_label(Staff, "department"), ordering="staff__department__name")
     def department(self, user):

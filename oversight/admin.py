@@ -10,10 +10,9 @@ pages through their services, which check the rules and the deadlines; here they
 from django.contrib import admin
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from cases.admin import NoticeAdmin
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline
 from oversight.models import (
     ActionKind,
     ActionTaken,
@@ -30,7 +29,7 @@ from oversight.models import (
 )
 
 
-class ChoiceTableAdmin(SimpleHistoryAdmin):
+class ChoiceTableAdmin(HistoryAdmin):
     list_display = ["code", "name", "position", "active", "legal_basis"]
     list_display_links = ["code", "name"]
     list_editable = ["position", "active"]
@@ -56,7 +55,7 @@ class ActionKindAdmin(ChoiceTableAdmin):
 
 
 @admin.register(ReviewThresholds)
-class ReviewThresholdsAdmin(SimpleHistoryAdmin):
+class ReviewThresholdsAdmin(HistoryAdmin):
     """One row: the list goes straight to it; it is never added twice and never deleted."""
 
     fieldsets = [

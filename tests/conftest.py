@@ -25,6 +25,36 @@ def city(db) -> City:
     return build_city()
 
 
+# --- audit trails: the test database is emptied past their append-only triggers -------------------------------
+# A transactional test (browser, race, live server) ends with Django's `flush`: TRUNCATE on PostgreSQL, DELETE on
+# SQLite, which the audit tables' triggers refuse (core.audit). The test database's owner does what any table
+# owner may: the flush runs with the triggers stopped and starts them again, in its one transaction.
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_past_audit_triggers():
+    from django.db import connection
+
+    from core.audit import protected_tables, resume_statements, suspend_statements
+
+    operations = type(connection.ops)
+    sql_flush = operations.sql_flush
+
+    def flush_with_triggers_stopped(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = sql_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        protected = [table for table in protected_tables(self.connection) if table in tables] if statements else []
+        vendor = self.connection.vendor
+        return [*(sql for table in protected for sql in suspend_statements(table, vendor)), *statements,
+                *(sql for table in protected for sql in resume_statements(table, vendor))]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(operations, "sql_flush", flush_with_triggers_stopped)
+        yield
+
+
+# --- end of the audit trails' block ----------------------------------------------------------------------------
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     # The real hasher costs a quarter second per user; tests prove behaviour, not key stretching.

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
+from cases.audit_chain import case_lock_held
 from cases.models import Case, CaseEvent, Consultation, DeadlineMark, EventAction, Status
 from core.refusals import RefusalCode, Refused, records_refusals
 
@@ -39,10 +40,24 @@ def locked_case(case: Case, *, expected_version: int | None = None) -> Iterator[
     with transaction.atomic():
         current = Case.unscoped.select_for_update().get(pk=case.pk)
         if expected_version is not None and current.version != expected_version:
-            raise Refused(RefusalCode.CASE_CHANGED, _("Someone changed this case since you opened it; reload it "
-                                                      "and try again."),
-                          expected_version=expected_version, version=current.version)
-        yield current
+            raise stale_refusal(expected_version, current.version)
+        # The move's events follow the case's last one without locking the row again (cases.audit_chain).
+        with case_lock_held(current.pk):
+            yield current
+
+
+def stale_refusal(expected_version: int, version: int) -> Refused:
+    return Refused(RefusalCode.CASE_CHANGED, _("Someone changed this case since you opened it; reload it and try "
+                                               "again."), expected_version=expected_version, version=version)
+
+
+def refuse_stale(case: Case, *, actor: AnyUser, expected_version: int, attempted: str) -> None:
+    """Refuse, and record, a move asked on an older version of the case than the one stored, before its input is
+    read; the service refuses the same under its lock when the case changes while the move is on its way."""
+    refusal = stale_refusal(expected_version, case.version)
+    with transaction.atomic():
+        write_case_refusal(case, actor=actor, refusal=refusal, attempted=attempted)
+    raise refusal
 
 
 def save_case(case: Case, *fields: str) -> None:
@@ -82,7 +97,10 @@ def mark_resolved(case: Case, now: dt.datetime) -> None:
 
 def record(case: Case, actor: User | None, action: str, *, from_status: str, note: str = "",
            from_department_id: int | None = None, to_department_id: int | None = None, **payload: Any) -> CaseEvent:
-    """Append the event of a change; `payload` keeps codes and old/new values, never display text."""
+    """Append the event of a change; `payload` keeps codes and old/new values, never display text.
+
+    Saving it links it to the case's hash chain, under the case's row lock (`CaseEvent.save`).
+    """
     return CaseEvent.objects.create(
         # Read now, not bound as the field's default when the model loaded: the same clock as the change's.
         at=timezone.now(), case=case, actor=actor, action=action, from_status=from_status, to_status=case.status,
@@ -104,13 +122,16 @@ def require_status(case: Case, allowed: Iterable[str], attempted: str) -> None:
 
 def write_case_refusal(case: Case, *, actor: AnyUser | None, refusal: Refused, attempted: str) -> None:
     """A `refused` event on the case: who tried what, and why not (DESIGN.md §2: refusals are recorded)."""
-    # The caller's copy may be stale (that can be why it was refused): record the state as stored.
-    status = Case.unscoped.filter(pk=case.pk).values_list("status", flat=True).get()
-    CaseEvent.objects.create(
-        at=timezone.now(), case_id=case.pk, actor=actor if actor and actor.is_authenticated else None,
-        action=EventAction.REFUSED, from_status=status, to_status=status, note=refusal.detail,
-        payload={"code": refusal.code, "attempted": attempted, **refusal.payload},
-    )
+    # The caller's copy may be stale (that can be why it was refused): record the state as stored. Read locked,
+    # in the one query: the refusal is chained after the case's last event, and a move may be appending one.
+    with transaction.atomic(savepoint=False):
+        status = Case.unscoped.select_for_update().filter(pk=case.pk).values_list("status", flat=True).get()
+        with case_lock_held(case.pk):
+            CaseEvent.objects.create(
+                at=timezone.now(), case_id=case.pk, actor=actor if actor and actor.is_authenticated else None,
+                action=EventAction.REFUSED, from_status=status, to_status=status, note=refusal.detail,
+                payload={"code": refusal.code, "attempted": attempted, **refusal.payload},
+            )
 
 
 def write_refusal_on_its_case(record_with_case: Any, *, actor: AnyUser | None, refusal: Refused,

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, Max, Value
-from django.db.models.functions import Cast, JSONObject
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
+from cases.audit_chain import chain_each_case
 from cases.measures import latest_rounds
 from cases.models import (
     Attachment,
@@ -31,7 +31,7 @@ from cases.models import (
 )
 from cases.notifications import notify_assignment
 from cases.services.common import case_service, consultation_service, owner_id_of, record, save_case
-from core.bulk import insert_from_select, unlocked
+from core.bulk import unlocked
 from core.refusals import RefusalCode, Refused
 from departments.models import HANDLER_ROLES, Department, Staff
 from departments.workdays import get_calendar, local_date
@@ -166,10 +166,11 @@ def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None
                                      now: dt.datetime | None = None) -> int:
     """Required consultations unanswered past their deadline become `deemed_agreed` (DESIGN.md §3, Silence).
 
-    Two statements whatever the number of rows: one UPDATE that re-checks `status = open` itself (so a
-    second run, or a concurrent one, changes nothing it changed), and one INSERT … SELECT that writes an
-    event for each row this run stamped with its own `now`. `cases` limits it to some cases (the submission
-    gate); the periodic sweep passes none.
+    Three statements whatever the number of rows: one UPDATE that re-checks `status = open` itself (so a
+    second run, or a concurrent one, changes nothing it changed), one SELECT of the rows this run stamped with
+    its own `now` beside the last digest of each one's case, and one INSERT of their events, each linked to its
+    case's hash chain. `cases` limits it to some cases (the submission gate, which locks them first); the
+    periodic sweep passes none.
     """
     if not settings.CONSULTATION_SILENCE_MEANS_AGREEMENT:
         return 0
@@ -179,18 +180,28 @@ def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None
     if cases is not None:
         silent = silent.filter(case__in=cases)
     with transaction.atomic():
+        # An event follows its case's last one, so the case is locked as well. The sweep passes by a case that a
+        # person's move holds right now, as it does a consultation, and the next run takes it; the submission
+        # gate waits for its own case instead, or it would refuse for want of a silence it has not counted.
+        if cases is not None:
+            list(Case.unscoped.select_for_update().filter(pk__in=cases).order_by("pk").values_list("pk", flat=True))
+        silent = silent.filter(case__in=unlocked(Case.unscoped.filter(pk__in=silent.values("case_id"))))
         deemed = unlocked(silent).update(status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
         if deemed:
-            insert_from_select(CaseEvent, EVENT_FIELDS, Consultation.unscoped.filter(
-                status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now).values_list(
-                "case_id", Value(now), Value(EventAction.DEEMED_AGREED), "case__status", "case__status",
-                "department_id", Value(""),
-                JSONObject(consultation="id", due_date=Cast("due_date", output_field=CharField()))))
+            stamped = Consultation.unscoped.filter(status=ConsultationStatus.DEEMED_AGREED, deemed_agreed_at=now)
+            last_digest = CaseEvent.objects.filter(case_id=OuterRef("case_id")).order_by("-id").values("digest")[:1]
+            events: list[CaseEvent] = []
+            last_digests: dict[int, str] = {}
+            for consultation_id, case_id, status, department_id, due_date, digest in stamped.order_by(
+                    "case_id", "id").values_list("id", "case_id", "case__status", "department_id", "due_date",
+                                                 Subquery(last_digest)):
+                events.append(CaseEvent(case_id=case_id, at=now, action=EventAction.DEEMED_AGREED, from_status=status,
+                                        to_status=status, from_department_id=department_id,
+                                        payload={"consultation": consultation_id, "due_date": due_date.isoformat()}))
+                last_digests[case_id] = digest or ""
+            chain_each_case(events, last_digests)
+            CaseEvent.objects.bulk_create(events)
     return deemed
-
-
-# The columns of a system event (no actor) written by INSERT … SELECT, in the order the selects give them.
-EVENT_FIELDS = ["case", "at", "action", "from_status", "to_status", "from_department", "note", "payload"]
 
 
 def consultation_gates(case: Case) -> None:

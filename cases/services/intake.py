@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import policy
+from cases.audit_chain import chain
 from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
 from cases.services.common import case_service, due_date_of, record, save_case
 from core.refusals import RefusalCode, Refused, records_refusals, write_unattached_refusal
@@ -148,6 +149,8 @@ def case_create(
                 to_status=Status.TRIAGE, note=str(TriageReason(decision.reason).label),
                 payload={"reason": decision.reason, "conflicting_rules": [e.id for e in decision.conflicting]},
             ))
+        # The case is new, in this transaction: nobody else can append to its trail, which starts here.
+        chain(events, previous="")
         CaseEvent.objects.bulk_create(events)
     return case
 
