@@ -13,7 +13,7 @@ of the tests.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -83,6 +83,19 @@ class Action:
         who = self.move.who
         if not who.refuses_outsiders and not policy.can(user, who, record):
             raise who.refusal(user, record)
+
+    def refuse_if_stale(self, user, record, data) -> None:
+        """The version the person saw is older than the case: someone else's move came first. Refused
+        (`case_changed`) and recorded before the input is read, which was filled in for the case as it was (an
+        assignee of a unit that no longer owns it is no field error, it is a lost race)."""
+        if not self.move.versioned or self.subject != "case" or not isinstance(data, Mapping):
+            return  # a body that is not an object (a JSON list): the input's serializer says what is wrong
+        try:
+            seen = int(data.get("version"))
+        except (TypeError, ValueError):
+            return  # no version, or a wrong one: the form says so, and the service checks under its lock
+        if 0 < seen != record.version:  # a version below 1 was never a case's: the form says it is wrong
+            services.refuse_stale(record, actor=user, expected_version=seen, attempted=self.move.attempted)
 
     @property
     def move(self) -> Move:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from cases.models import (
@@ -180,6 +181,24 @@ def cases_visible_to(user: AnyUser) -> CaseQuerySet[Case]:
     if staff.role == Role.CLERK:
         mine |= intake_desk_cases(staff)
     return cases.filter(mine)
+
+
+def case_to_act_on(user: AnyUser, reference: str, cases: QuerySet[Case] | None = None) -> Case:
+    """The case a move is asked on: one the user sees, or else one their unit held and gave up since (a move of
+    someone else's won the race): they acted on what they saw, so the service refuses the attempt with its code
+    and records it, where a 404 would say the case never existed. Anyone else: 404, as for any unseen case."""
+    visible = cases if cases is not None else cases_visible_to(user)
+    found = visible.filter(reference=reference).first()
+    if found is not None:
+        return found
+    staff = membership(user)
+    if staff is not None:
+        held = CaseEvent.objects.filter(Q(from_department_id=staff.department_id)
+                                        | Q(to_department_id=staff.department_id), case_id=OuterRef("pk"))
+        found = visible.model.unscoped.filter(Exists(held), reference=reference).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def department_queue(user: AnyUser) -> QuerySet[Case]:

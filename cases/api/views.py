@@ -57,6 +57,7 @@ def api_action(spec: Action):
         if request.method == "GET":
             return self.read_action(spec, record)
         spec.precheck(request.user, record)
+        spec.refuse_if_stale(request.user, record, request.data)
         form = spec.serializer_class(data=request.data, context={"record": record, "request": request})
         form.is_valid(raise_exception=True)
         result = spec.service(**{spec.subject: record}, actor=request.user, **form.validated_data)
@@ -108,6 +109,15 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSe
 
     def get_serializer_class(self):
         return serializers.CaseSerializer if self.action == "list" else serializers.CaseDetailSerializer
+
+    def get_object(self):
+        if self.request.method == "GET":
+            return super().get_object()
+        # A move: on a case the user sees, or one their unit gave up while the request was on its way, so that
+        # the service refuses and records it instead of a 404.
+        case = policy.case_to_act_on(self.request.user, self.kwargs[self.lookup_field], self.get_queryset())
+        self.check_object_permissions(self.request, case)
+        return case
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()

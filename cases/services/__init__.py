@@ -7,6 +7,7 @@ Views, the API, the admin and commands call these; nothing else writes a case's 
 """
 
 from cases.services.attachments import attachment_add
+from cases.services.common import refuse_stale
 from cases.services.consultations import (
     case_consult,
     case_reconcile,
@@ -61,6 +62,7 @@ __all__ = [
     "next_reference",
     "open_disputes",
     "pending_submissions",
+    "refuse_stale",
     "routing_decision",
     "validate_received_at",
 ]

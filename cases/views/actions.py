@@ -68,6 +68,11 @@ def run(request, action: Action, record) -> bool:
     """Read the input with the entry's form, make the move, tell the outcome; True when it was made."""
     action.precheck(request.user, record)
     case = record if action.subject == "case" else record.case
+    try:
+        action.refuse_if_stale(request.user, record, request.POST)
+    except Refused as refusal:
+        tell_refusal(request, action.title, refusal)
+        return False
     form = action.page_form(record, request.POST, request.FILES)
     if not form.is_valid():
         tell_invalid(request, form, action.title)
@@ -89,7 +94,7 @@ def run(request, action: Action, record) -> bool:
 def case_action(request, reference: str, action: str):
     """Run one case action: success, a refusal (recorded by the service) or bad input each end in a message."""
     spec = CASE_ACTIONS[action]
-    case = get_object_or_404(policy.cases_visible_to(request.user).select_related("owner"), reference=reference)
+    case = policy.case_to_act_on(request.user, reference, policy.cases_visible_to(request.user).select_related("owner"))
     run(request, spec, case)
     return back_to_case(request, case, spec)
 
