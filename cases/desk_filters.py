@@ -73,7 +73,8 @@ class DeskFilterForm(forms.Form):
             cases = cases.filter(key_task=True)
         if self._value("case_type"):
             cases = cases.filter(case_type=self._value("case_type"))
-        return cases.search(self._value("q") or "")
+        # Neither the desk nor its files show a description, which may be 20,000 characters: it is not read.
+        return cases.search(self._value("q") or "").defer("description")
 
     def filter_consultations(self, consultations: QuerySet[Consultation], window: Window) -> QuerySet[Consultation]:
         consultations = self._assignee(self._deadline(consultations, window))

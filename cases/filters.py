@@ -43,6 +43,10 @@ class QueueFilter(django_filters.FilterSet):
         model = Case
         fields = ["q", "status", "assignee", "key_task", "overdue"]
 
+    def filter_queryset(self, queryset):
+        # The queue shows no description, and a description may be 20,000 characters: it is not read.
+        return super().filter_queryset(queryset).defer("description")
+
     def filter_text(self, queryset, name, value):
         return queryset.search(value)
 

@@ -24,7 +24,7 @@ from rest_framework import serializers
 from cases.models import Case
 from core.files import accepted_suffixes
 from core.forms import MAX_NOTE_LENGTH, note_field
-from core.periods import DATE_FORMATS, date_input
+from core.periods import DATE_FORMATS, date_input, within_calendar
 from departments.models import Department, DepartmentKind
 
 # Ids are 64-bit; a larger number is a client's mistake that SQLite would otherwise fail on.
@@ -111,11 +111,12 @@ class Day(Input):
     """A date; the page also reads the way officials write one by hand (dd/mm/yyyy), never month first."""
 
     def form_field(self, case, page):
-        return forms.DateField(input_formats=DATE_FORMATS, widget=date_input(), **self._common())
+        return forms.DateField(input_formats=DATE_FORMATS, widget=date_input(), validators=[within_calendar],
+                               **self._common())
 
     def serializer_field(self):
         optional = {} if self.required else {"allow_null": True, "default": None}
-        return serializers.DateField(**self._api_common(), **optional)
+        return serializers.DateField(validators=[within_calendar], **self._api_common(), **optional)
 
 
 class ToggleField(forms.NullBooleanField):

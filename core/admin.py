@@ -1,8 +1,14 @@
 """Admin pieces every app uses for rows that only services write: shown, never added, changed or deleted."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from simple_history.admin import SimpleHistoryAdmin  # type: ignore[import-untyped]
 
 from core.models import PersonalDataRead, RefusedAttempt
+from core.periods import calendar_years
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -20,7 +26,21 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class CalendarDatesAdmin(admin.ModelAdmin):
+    """A list whose date drill-down (`date_hierarchy`) stays within the calendar's years: Django adds a day, a
+    month or a year to the date asked for, which past 9999 overflows (a 500). A year outside is a wrong filter,
+    answered as any other is: the list without filters, saying so."""
+
+    def get_changelist_instance(self, request):
+        if self.date_hierarchy:
+            year = request.GET.get(f"{self.date_hierarchy}__year")
+            first, last = calendar_years()
+            if year is not None and not (year.isdigit() and len(year) <= 4 and first <= int(year) <= last):
+                raise IncorrectLookupParameters(f"no year {year!r} in the calendar")
+        return super().get_changelist_instance(request)
+
+
+class ReadOnlyAdmin(CalendarDatesAdmin):
     """Rows that services write as part of a move: shown, never added, changed or deleted here."""
 
     def has_add_permission(self, request):
@@ -31,6 +51,40 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin, where an address whose key is no key of the table is not found: its history
+    pages pass the address's text to a query as it is, and text where a number belongs was a 500."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        _key_or_404(self.model, unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        _key_or_404(self.model, unquote(object_id))
+        _key_or_404(getattr(self.model, self.model._meta.simple_history_manager_attribute).model, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def _key_or_404(model, value) -> None:
+    try:
+        model._meta.pk.to_python(value)
+    except ValidationError:
+        raise Http404 from None
+
+
+def guard_libraries_drill_downs(site: admin.AdminSite = admin.site) -> None:
+    """The lists the libraries registered before this module (django-axes, celery beat) get the same guard: each
+    is registered again with its own admin class behind `CalendarDatesAdmin`."""
+    for model, model_admin in list(site._registry.items()):
+        if model_admin.date_hierarchy and not isinstance(model_admin, CalendarDatesAdmin):
+            guarded = type(type(model_admin).__name__, (CalendarDatesAdmin, type(model_admin)), {})
+            site.unregister(model)
+            site.register(model, guarded)
+
+
+guard_libraries_drill_downs()
 
 
 @admin.register(PersonalDataRead)

@@ -1,9 +1,7 @@
 """API plumbing shared by every endpoint: authentication, pagination and the error format of DESIGN.md §5."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
@@ -31,7 +29,10 @@ class Pagination(PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """Refusals of the directive answer 409 `{code, detail}`; model validation answers 400 with field errors."""
+    """Refusals of the directive answer 409 `{code, detail}`; model validation answers 400 with field errors.
+
+    A body too large (RequestDataTooBig) is left to Django's handler400 (core/pages.py), the one answer for it on
+    pages and in the API alike: here 413 `{detail, code: "too_large"}`."""
     if isinstance(exc, Refused):
         body = {"code": exc.code, "detail": exc.detail}
         body.update({key: exc.payload[key] for key in PUBLIC_REFUSAL_PAYLOAD if key in exc.payload})
@@ -39,10 +40,6 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = ValidationError(detail)
-    elif isinstance(exc, RequestDataTooBig):
-        # Django would answer with an HTML page; API clients get the JSON error format.
-        return Response({"detail": _("The request body is too large.")},
-                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     elif isinstance(exc, DjangoPermissionDenied):
         return Response({"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)

@@ -1,16 +1,27 @@
-"""What the pages of every app share: paging, and how a refused or invalid move is told to the person."""
+"""What the pages of every app share: paging, how a refused or invalid move is told to the person, and the
+answer to a request the site cannot read (Django's handler400)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, DisallowedHost, RequestDataTooBig, ValidationError
 from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from core.headers import API_PREFIX
 from core.refusals import Refused
 
 PAGE_SIZE = 25
+
+
+class UnreadableInput(BadRequest):
+    """A path, query or body with a NUL character or bytes that are not UTF-8 text (core/middleware.py)."""
 
 
 def add_service_errors(form: Form, error: ValidationError) -> None:
@@ -57,3 +68,61 @@ def tell_invalid(request, form: Form, action_title, error: ValidationError | Non
     if error is not None:
         add_service_errors(form, error)
     messages.error(request, not_done(action_title, error_sentences(form)))
+
+
+# --- Requests the site cannot read ---------------------------------------------------------------------------
+# One answer for each kind, whoever meets it: the middleware that refuses unreadable input before any view,
+# and Django's handler400 for what a view or Django itself refuses (a body over DATA_UPLOAD_MAX_MEMORY_SIZE is
+# found only when something reads it). The API gets its error format `{detail, code}`, a person a page.
+
+
+def _answer(request: HttpRequest, *, status: int, code: str, detail: str, template: str,
+            context: dict | None = None) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": detail, "code": code}, status=status,
+                            json_dumps_params={"ensure_ascii": False})
+    return render(request, template, {"detail": detail, "back_url": _back_url(request), **(context or {})},
+                  status=status)
+
+
+def _back_url(request: HttpRequest) -> str:
+    """Where “go back” leads without the browser's history: the page the form was on, if it is this site's. With
+    the history (static/js/form-limits.js) the browser goes back to the form as it was, with what was typed."""
+    referer = request.META.get("HTTP_REFERER", "")
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        host = ""
+    if referer and host and url_has_allowed_host_and_scheme(referer, allowed_hosts={host},
+                                                            require_https=request.is_secure()):
+        return referer
+    return reverse("home")
+
+
+def unreadable_input(request: HttpRequest, detail: str | None = None) -> HttpResponse:
+    return _answer(request, status=400, code="unreadable_input", template="400.html", detail=detail or _(
+        "The request contains a NUL character or bytes that are not UTF-8 text; nothing was saved. Remove the "
+        "character (it often comes pasted from another program) and try again."))
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    megabytes = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20:g}"
+    return _answer(request, status=413, code="too_large", template="413.html",
+                   detail=_("The request is larger than %(limit)s MB, without its files; nothing was saved.")
+                   % {"limit": megabytes},
+                   context={"body_mb": megabytes, "description_chars": settings.MAX_DESCRIPTION_CHARS,
+                            "note_chars": settings.MAX_NOTE_CHARS,
+                            "file_mb": f"{settings.ATTACHMENT_MAX_BYTES / 2**20:g}"})
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's handler400: a body too large is 413 (Django calls it a SuspiciousOperation, answered 400), an
+    unreadable or malformed one the unreadable-input answer, anything else a short 400."""
+    if isinstance(exception, RequestDataTooBig):
+        return too_large(request)
+    if isinstance(exception, UnreadableInput):
+        return unreadable_input(request)
+    if isinstance(exception, MultiPartParserError):
+        return unreadable_input(request, _("The form's data is malformed and could not be read; nothing was saved."))
+    return _answer(request, status=400, code="bad_request", template="400.html",
+                   detail=_("The request could not be read; nothing was saved."))

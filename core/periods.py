@@ -1,11 +1,19 @@
-"""Dates on forms and the period a report is read for: from and until, both included, local days."""
+"""Dates on forms and the period a report is read for: from and until, both included, local days.
+
+Every date a person or a client gives is in one of the years the working-day calendar covers
+(`within_calendar`): beyond them the calendar knows no public holiday, so every weekday would pass for a
+working day, and a date near the limits of Python's dates (9999-12-31, 0001-01-01) overflowed the first time a
+day was added to it, a 500 where the person should have read which years are accepted.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
+import holidays
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -20,17 +28,42 @@ DATE_FORMATS = [DATE_INPUT, "%d/%m/%Y"]
 # A report's default period: the last 90 days, today included.
 DEFAULT_PERIOD_DAYS = 90
 
-__all__ = ["DATE_FORMATS", "DATE_INPUT", "DEFAULT_PERIOD_DAYS", "Period", "PeriodForm", "date_field", "date_input",
-           "today"]
+# The country whose public holidays the working-day calendar keeps (departments/workdays.py).
+CALENDAR_COUNTRY = "VN"
+
+__all__ = ["DATE_FORMATS", "DATE_INPUT", "DEFAULT_PERIOD_DAYS", "Period", "PeriodForm", "calendar_years",
+           "date_field", "date_input", "today", "within_calendar"]
+
+
+@functools.cache
+def calendar_years() -> tuple[int, int]:
+    """The first and the last year whose public holidays the working-day calendar knows."""
+    calendar = holidays.country_holidays(CALENDAR_COUNTRY)
+    return calendar.start_year, calendar.end_year
+
+
+def within_calendar(value: dt.date | None) -> None:
+    """The validator of every date field, on the pages and in the API: a date (or a moment) in one of the
+    calendar's years. A moment is judged by the year it is given in, which is the local one on the pages."""
+    if value is None:
+        return
+    first, last = calendar_years()
+    if not first <= value.year <= last:
+        raise ValidationError(_("The date must fall within the years the working-day calendar covers "
+                                "(%(first)s–%(last)s)."), code="outside_calendar",
+                              params={"first": first, "last": last})
 
 
 def date_input(**attrs) -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date", **attrs}, format=DATE_INPUT)
+    first, last = calendar_years()
+    # A hint for the browser's picker; `within_calendar` is what counts.
+    return forms.DateInput(attrs={"type": "date", "min": f"{first:04d}-01-01", "max": f"{last:04d}-12-31", **attrs},
+                           format=DATE_INPUT)
 
 
 def date_field(label, *, required: bool = True, initial=None, help_text: str = "", **attrs) -> forms.DateField:
     return forms.DateField(label=label, required=required, initial=initial, input_formats=DATE_FORMATS,
-                           widget=date_input(**attrs), help_text=help_text)
+                           widget=date_input(**attrs), help_text=help_text, validators=[within_calendar])
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.periods import within_calendar
 from departments import routing
 from departments.models import CaseType, DecisionLevel, Department
 from departments.workdays import local_date
@@ -113,7 +114,7 @@ class RoutingInputsForm(forms.Form):
 
 class RoutingTesterForm(RoutingInputsForm):
     received_on = forms.DateField(
-        label=_("Date of receipt"), required=False, help_text=_("Empty: today."),
+        label=_("Date of receipt"), required=False, help_text=_("Empty: today."), validators=[within_calendar],
         widget=forms.DateInput(format="%Y-%m-%d", attrs={
             "type": "date", "min": EARLIEST_RECEIPT.isoformat(), "max": LATEST_TESTED_RECEIPT.isoformat()}),
     )

@@ -12,6 +12,7 @@ history (django-simple-history), so that any version can be explained and revert
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -21,6 +22,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.periods import within_calendar
 from core.refusals import RefusalCode, Refused
 from departments.models import (
     RULE_HISTORY,
@@ -107,7 +109,18 @@ def _check_choice(errors: Errors, values: dict[str, Any], name: str, choices: ty
              % {"value": value})
 
 
+def _check_in_calendar(errors: Errors, values: dict[str, Any], *names: str) -> None:
+    # Only dates in the years the working-day calendar covers, as on every other form (core/periods.py).
+    for name in names:
+        if isinstance(values[name], dt.date):
+            try:
+                within_calendar(values[name])
+            except ValidationError as error:
+                _add(errors, name, error.messages[0])
+
+
 def _check_valid_range(errors: Errors, values: dict[str, Any]) -> None:
+    _check_in_calendar(errors, values, "valid_from", "valid_to")
     valid_from, valid_to = values["valid_from"], values["valid_to"]
     if valid_from and valid_to and valid_to < valid_from:
         _add(errors, "valid_to", _("The end of validity cannot be before its start."))
@@ -173,6 +186,7 @@ def validate_calendar_day(data: dict[str, Any], *, day: CalendarDay | None = Non
     errors: Errors = {}
     _check_required(errors, values, "date", "kind")
     _check_choice(errors, values, "kind", CalendarDayKind)
+    _check_in_calendar(errors, values, "date")
     _raise(errors)
     return values
 

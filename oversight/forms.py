@@ -23,9 +23,10 @@ from django.utils.translation import ngettext, pgettext_lazy
 from cases import policy
 from cases.measures import Window
 from cases.models import Case
+from core import periods
 from core.files import accepted_suffixes, validate_upload
 from core.forms import MAX_NOTE_LENGTH, note_field
-from core.periods import DATE_FORMATS, DATE_INPUT, date_input, today
+from core.periods import DATE_INPUT, today
 from departments.models import Department, Role
 from oversight.models import (
     INSPECTION_SOURCES,
@@ -93,8 +94,7 @@ class InspectionChoiceField(forms.ModelChoiceField):
 
 
 def date_field(label, *, required: bool = True, help_text: str = "") -> forms.DateField:
-    return forms.DateField(label=label, required=required, initial=today, input_formats=DATE_FORMATS,
-                           widget=date_input(), help_text=help_text)
+    return periods.date_field(label, required=required, initial=today, help_text=help_text)
 
 
 def choice_field(model, label) -> forms.ModelChoiceField:

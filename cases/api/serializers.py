@@ -1,11 +1,16 @@
 """How a case reads in the API, and what each case action takes as input."""
 
+import re
+
 from django.conf import settings
+from django.db.models import QuerySet
+from django.db.models.functions import Left
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.forms.intake import MAX_DESCRIPTION_LENGTH
 from cases.measures import working_days_late
 from cases.models import (
     Attachment,
@@ -23,6 +28,7 @@ from cases.models import (
 )
 from cases.services import routing_decision
 from core.forms import MAX_NOTE_LENGTH
+from core.periods import within_calendar
 from core.refusals import RefusalCode
 from departments.api.fields import ReceivedAtField, code_field, locality_field
 from departments.models import CaseType, Department
@@ -34,7 +40,37 @@ def code_of(**kwargs) -> serializers.SlugRelatedField:
     return serializers.SlugRelatedField(slug_field="code", read_only=True, **kwargs)
 
 
+# A list shows the first words of each description, never all of it: a description may be 20,000 characters, and
+# a page of 50 whole ones is megabytes nobody reads in a list. The database sends one character more than a
+# summary holds, so that the summary knows whether it cut anything.
+SUMMARY_CHARS = 200
+
+
+def with_summaries(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases with the head of their description (`summary_head`) instead of all of it."""
+    return cases.defer("description").annotate(summary_head=Left("description", SUMMARY_CHARS + 1))
+
+
+def summary_of(head: str) -> str:
+    """The head of a description, on one line, cut at the last word that fits, with an ellipsis if cut."""
+    if len(head) <= SUMMARY_CHARS:
+        return " ".join(head.split())
+    cut = head[:SUMMARY_CHARS]
+    if not head[SUMMARY_CHARS].isspace() and re.search(r"\s", cut):
+        cut = re.sub(r"\S*$", "", cut)
+    return " ".join(cut.split()).rstrip(",;:.-–") + "…"
+
+
+# The fields a case shows in a list and in full; the full one has its description where the list has a summary.
+CASE_FIELDS = ["reference", "title", "case_type", "locality", "amount", "source", "applicant_name",
+               "applicant_contact", "received_at", "key_task", "status", "owner", "assignee", "due_date", "overdue",
+               "rule", "triage_reason", "version", "accepted_at", "resolved_at", "outcome", "decision_level",
+               "legal_basis", "supplement_requested_at", "supplement_items", "handover_late"]
+
+
 class CaseSerializer(serializers.ModelSerializer):
+    """A case as a list shows it: a summary of its description (read from `with_summaries`)."""
+
     case_type = code_of()
     locality = code_of()
     owner = code_of()
@@ -42,14 +78,19 @@ class CaseSerializer(serializers.ModelSerializer):
     rule = serializers.PrimaryKeyRelatedField(read_only=True)
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     legal_basis = serializers.CharField(read_only=True)
+    summary = serializers.SerializerMethodField(
+        help_text=f"The description's first words (at most {SUMMARY_CHARS} characters, an ellipsis if cut); the "
+                  "case's own address has it all.")
 
     class Meta:
         model = Case
-        fields = ["reference", "title", "description", "case_type", "locality", "amount", "source",
-                  "applicant_name", "applicant_contact", "received_at", "key_task", "status", "owner", "assignee",
-                  "due_date", "overdue", "rule", "triage_reason", "version", "accepted_at", "resolved_at", "outcome",
-                  "decision_level", "legal_basis", "supplement_requested_at", "supplement_items", "handover_late"]
+        fields = ["reference", "title", "summary", *CASE_FIELDS[1:]]
         read_only_fields = fields
+
+    def get_summary(self, case) -> str:
+        head = getattr(case, "summary_head", None)
+        # A case not read through `with_summaries` has its whole description at hand (one query more, if any).
+        return summary_of(case.description[:SUMMARY_CHARS + 1] if head is None else head)
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
@@ -162,8 +203,9 @@ class CaseDetailSerializer(CaseSerializer):
         help_text="Code of the unit the authority rules, applied today, name as owner; null when none or tied.")
 
     class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "events", "consultations", "attachments", "returns", "submissions",
-                  "competent_department", "extended_at", "due_date_before_extension", "extension_reason"]
+        fields = ["reference", "title", "description", *CASE_FIELDS[1:], "events", "consultations", "attachments",
+                  "returns", "submissions", "competent_department", "extended_at", "due_date_before_extension",
+                  "extension_reason"]
         read_only_fields = fields
 
     def get_competent_department(self, case) -> str | None:
@@ -176,7 +218,8 @@ class CaseCreateSerializer(serializers.Serializer):
     """Intake input; the names match the keyword arguments of `cases.services.case_create`."""
 
     title = serializers.CharField(max_length=settings.MAX_TITLE_LENGTH)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="",
+                                        max_length=MAX_DESCRIPTION_LENGTH)
     case_type = code_field(CaseType.objects.filter(active=True))
     locality = locality_field(allow_null=True, required=False, default=None)
     amount = serializers.DecimalField(max_digits=18, decimal_places=0, min_value=0, allow_null=True,
@@ -184,7 +227,7 @@ class CaseCreateSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Source.choices, default=Source.CITIZEN)
     applicant_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     applicant_contact = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    received_at = ReceivedAtField(required=False, default=None)
+    received_at = ReceivedAtField(required=False, default=None, validators=[within_calendar])
     key_task = serializers.BooleanField(default=False)
 
 

@@ -13,13 +13,23 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Source
+from cases.models import DESCRIPTION_MAX_CHARS, Source
 from cases.services import validate_received_at
+from core.periods import within_calendar
 from departments.forms import EARLIEST_RECEIPT, RoutingInputsForm, check_receipt_date
 from departments.workdays import local_date
 
 # What a datetime-local input sends and expects: local time to the minute.
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+# A case's description on the intake form, the admin's correction and the API: the setting, held to what the
+# database's constraint accepts.
+MAX_DESCRIPTION_LENGTH = min(settings.MAX_DESCRIPTION_CHARS, DESCRIPTION_MAX_CHARS)
+
+
+def description_field(*, widget: forms.Textarea | None = None) -> forms.CharField:
+    """What an applicant asks, in their words; `maxlength` on the textarea stops the browser at the limit."""
+    return forms.CharField(label=_("Description"), required=False, max_length=MAX_DESCRIPTION_LENGTH,
+                           widget=widget or forms.Textarea(attrs={"rows": 3}))
 
 
 def _now_to_the_minute() -> dt.datetime:
@@ -30,14 +40,14 @@ class IntakeForm(RoutingInputsForm):
     """What the intake desk records; routing is decided by the service, never chosen here."""
 
     title = forms.CharField(label=_("Title"), max_length=settings.MAX_TITLE_LENGTH)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    description = description_field()
     source = forms.ChoiceField(label=_("Source"), choices=Source.choices, initial=Source.CITIZEN)
     applicant_name = forms.CharField(label=_("Applicant"), max_length=200, required=False)
     applicant_contact = forms.CharField(
         label=_("Applicant contact"), max_length=200, required=False, help_text=_("Phone, e-mail or address."),
     )
     received_at = forms.DateTimeField(
-        label=_("Received at"), required=False, initial=_now_to_the_minute,
+        label=_("Received at"), required=False, initial=_now_to_the_minute, validators=[within_calendar],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL_FORMAT),
         input_formats=[DATETIME_LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         help_text=_("Empty: now. Never in the future."),

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.forms import MAX_NOTE_LENGTH
 from departments import services
 from departments.api.fields import ReceivedAtField, code_field, locality_field
 from departments.models import (
@@ -48,6 +49,7 @@ def reason_field() -> serializers.CharField:
     # Blank passes here so that a missing, null or blank reason all get the one sentence of validate_reason.
     return serializers.CharField(
         write_only=True, required=False, allow_blank=True, style={"base_template": "textarea.html"},
+        max_length=MAX_NOTE_LENGTH,
         error_messages={"null": services.REASON_REQUIRED},
         help_text=_("Why the rule changes; kept in the rule's history."),
     )

@@ -187,8 +187,11 @@ def inspection_attach_view(request, inspection_id: int):
 @require_GET
 @page_guard("oversee")
 def inspection_file(request, inspection_id: int, attachment_id: int):
-    # Looked up by both ids: a file id under another inspection's address is not found.
-    attachment = get_object_or_404(InspectionAttachment, pk=attachment_id, inspection_id=inspection_id)
+    # A file id under another inspection's address is not found. Compared here rather than in the query: a key
+    # column's look-up has no guard against a number beyond 64 bits, which SQLite then fails on.
+    attachment = get_object_or_404(InspectionAttachment, pk=attachment_id)
+    if attachment.inspection_id != inspection_id:
+        raise Http404
     return file_response(attachment)
 
 

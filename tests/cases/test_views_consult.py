@@ -324,7 +324,7 @@ def agreement(consulting):
 @pytest.mark.usefixtures("media_root")
 @pytest.mark.parametrize(("data", "expected"), [
     ({"note": ""}, "How the disagreement was settled: This field is required."),
-    ({"settled_on": "2999-01-01"}, "The settlement date cannot be in the future."),
+    ({"settled_on": "2099-01-01"}, "The settlement date cannot be in the future."),
     ({"settled_on": "hôm qua"}, "Enter a valid date."),
     ({"attachment": "999999"}, "This case has no attachment with this id."),
     ({"consultation": ""}, "which answer you reconcile"),
