@@ -65,7 +65,8 @@ def test_the_intake_page_says_why_and_keeps_what_was_typed(signed_in, city, limi
         "action": "save", "title": "Xin cấp phép sửa chữa nhà", "case_type": city.permit.code,
         "applicant_name": "Trần Thị Bình", "applicant_contact": "0987 654 321",
         "source": "citizen",
-        "received_at": timezone.localtime(timezone.now() - dt.timedelta(days=90)).strftime("%Y-%m-%dT%H:%M")})
+        "received_at": timezone.localtime(timezone.now() - dt.timedelta(days=90)).strftime("%Y-%m-%dT%H:%M")},
+        HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["received_at"]
     html = response.content.decode()

@@ -23,7 +23,9 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     """`manage.py` as the city's IT staff start it: the real settings module, only the variables given."""
     clean = {name: value for name, value in os.environ.items()
              if name not in {"DEBUG", "SECRET_KEY", "HTTPS", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE",
-                             "SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS"}}
+                             "SECURE_PROXY_SSL_HEADER", "SECURE_HSTS_SECONDS",
+                             # Set by the browser tests' conftest in the same process; never in deployment.
+                             "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**clean, "DJANGO_SETTINGS_MODULE": "cityops.settings", **env}, timeout=120)
 

@@ -93,14 +93,15 @@ def test_two_requests_at_once_one_wins_and_the_other_is_a_recorded_409(api, city
     skip_unless_postgres()
     case = stages.misrouted("in_progress")
     seen = case.version
-    head, specialist = api("head"), api("specialist")
-    outcomes = run_together(
+    head, deputy = api("head"), api("deputy")
+    answers = run_together(
         lambda: act(head, case, "transfer", {"to": city.outsider.code, "reason": "Chuyển Sở Tài chính",
-                                             "version": seen}).status_code,
-        lambda: act(specialist, case, "resolve", {"note": "Đã cấp phép", "version": seen}).status_code)
-    assert sorted(outcomes) == [200, 409]
+                                             "version": seen}),
+        lambda: act(deputy, case, "resolve", {"note": "Đã cấp phép", "version": seen}))
+    outcomes = [answer.status_code for answer in answers]
+    assert sorted(outcomes) == [200, 409], [answer.json() for answer in answers]
     case.refresh_from_db()
     winner = "transfer" if outcomes[0] == 200 else "resolve"
     assert case.status == (Status.ROUTED if winner == "transfer" else Status.RESOLVED)
-    loser = ("specialist", "resolve") if winner == "transfer" else ("head", "transfer")
+    loser = ("deputy", "resolve") if winner == "transfer" else ("head", "transfer")
     assert refusals(case) == [(*loser, RefusalCode.CASE_CHANGED)]

@@ -55,8 +55,7 @@ def test_an_idle_session_ends_and_the_login_page_says_why(head, clock, start, se
     login = head.get(response.url)
     assert login.status_code == 200
     assert [str(message) for message in login.context["messages"]] == [
-        f"You have been signed out after {settings.SESSION_IDLE_MINUTES} minutes without activity. "
-        "Please sign in again."]
+        f"Bạn đã được đăng xuất sau {settings.SESSION_IDLE_MINUTES} phút không thao tác. Vui lòng đăng nhập lại."]
     # Signed out for good: the next page asks for a sign-in again, with no second message.
     assert_sent_to_login(head.get(PAGE))
 
@@ -75,8 +74,8 @@ def test_a_session_ends_after_its_maximum_whatever_the_activity(head, clock, sta
     assert_sent_to_login(response)
     login = head.get(response.url)
     assert [str(message) for message in login.context["messages"]] == [
-        f"You have been signed out: a session lasts at most {settings.SESSION_MAX_HOURS} hours. "
-        "Please sign in again."]
+        f"Bạn đã được đăng xuất: một phiên làm việc kéo dài tối đa {settings.SESSION_MAX_HOURS} giờ. "
+        "Vui lòng đăng nhập lại."]
 
 
 def test_checking_the_time_left_is_not_activity(head, clock, start, settings):

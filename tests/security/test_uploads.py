@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from cases.models import Attachment
 from cases.services import attachment_add
@@ -30,6 +31,13 @@ MARKUP = {
     "an HTML page": b"\xef\xbb\xbf\n  <!DOCTYPE html><html><body>Trang</body></html>",
     "an HTML fragment": b"<script>document.location='https://evil.example'</script>",
 }
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    # The messages are compared as written in the code; the Vietnamese ones are the translation's.
+    with translation.override("en"):
+        yield
 
 
 def upload(name: str, content: bytes) -> SimpleUploadedFile:
@@ -85,7 +93,8 @@ def test_a_stored_file_has_a_random_name_and_downloads_as_an_attachment(signed_i
 def test_the_page_refuses_a_hostile_pdf_and_keeps_the_case_as_it_was(signed_in, stages, media_root):
     case = stages.in_progress()
     response = signed_in("specialist").post(reverse("case-action", args=[case.reference, "attachments"]), {
-        "version": case.version, "file": upload("don.pdf", HOSTILE_PDFS["script run on opening"])}, follow=True)
+        "version": case.version, "file": upload("don.pdf", HOSTILE_PDFS["script run on opening"])}, follow=True,
+        HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert "scripts, embedded files or web content" in response.content.decode()
     assert not Attachment.objects.filter(case=case).exists()
