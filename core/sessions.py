@@ -21,7 +21,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.messages.storage import default_storage
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -141,9 +141,10 @@ class SessionLifetime:
             # An API call with its own token goes on: only the session it also carried has ended.
             return None
         if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": reason, "code": ENDED}, status=401)
-            response["WWW-Authenticate"] = "Token"
-            return response
+            refusal = JsonResponse({"detail": reason, "code": ENDED}, status=401)
+            refusal["WWW-Authenticate"] = "Token"
+            return refusal
+        response: HttpResponse
         if _answers_json(request):
             # The page's own check found the end: the page says so, and the login page it goes to next says why.
             response = JsonResponse({"detail": reason, "code": ENDED}, status=401)

@@ -16,7 +16,7 @@ from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -42,6 +42,7 @@ def _answers_json(request) -> bool:
 def locked_out(request, original_response=None, credentials=None, *args, **kwargs):
     """The answer to a locked-out sign-in (AXES_LOCKOUT_CALLABLE): 429, a page for people, JSON for the API."""
     retry_after = str(settings.LOGIN_COOLOFF_MINUTES * 60)
+    response: HttpResponse
     if _answers_json(request):
         response = JsonResponse(lockout_payload(), status=429)
     else:

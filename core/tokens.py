@@ -82,8 +82,7 @@ class AuthTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["token_key", "user__username"]
     ordering = ["-created"]
-    fields = ["token_key", "user", "created", "expiry"]
-    readonly_fields = fields
+    fields = readonly_fields = ("token_key", "user", "created", "expiry")
 
     def has_add_permission(self, request):
         return False
@@ -102,7 +101,7 @@ def connect() -> None:
     pre_save.connect(revoke_on_password_or_activity_change, sender=get_user_model(),
                      dispatch_uid="core.tokens.revoke_on_password_or_activity_change")
     # Knox names a token by its digest, which the admin would print on its delete page and in its log.
-    AuthToken.__str__ = _token_name
+    AuthToken.__str__ = _token_name  # type: ignore[method-assign,assignment]
     if admin.site.is_registered(AuthToken):
         admin.site.unregister(AuthToken)
     admin.site.register(AuthToken, AuthTokenAdmin)

@@ -214,12 +214,17 @@ def png_bytes() -> bytes:
 def docx_bytes() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", (
+        # Stamped with a fixed time, not the clock's: the same bytes in every test process (pytest-xdist's
+        # workers must collect the same parameters).
+        def entry(name: str) -> zipfile.ZipInfo:
+            return zipfile.ZipInfo(name, date_time=(2025, 6, 2, 9, 0, 0))
+
+        archive.writestr(entry("[Content_Types].xml"), (
             '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
             'content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/'
             'document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.'
             'main+xml"/></Types>'))
-        archive.writestr("word/document.xml", (
+        archive.writestr(entry("word/document.xml"), (
             '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
             'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Tờ trình</w:t></w:r></w:p></w:body></w:document>'))
     return buffer.getvalue()
