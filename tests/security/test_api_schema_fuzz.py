@@ -8,7 +8,7 @@ that status: a nullable field not declared so, or an error answer the schema doe
 Bounded so that both roles together take well under a minute on two cores: a few generated requests per
 operation (positive and negative), no deadline (the first request of a process is slow). `SCHEMA_FUZZ_COVERAGE=1`
 adds schemathesis's coverage phase (every boundary value, missing parameter and unexpected method: some 9,000
-requests more), which CI runs once on PostgreSQL; `SCHEMA_FUZZ_TALLY=<file>` appends one JSON line per request
+requests more), for a longer run by hand; `SCHEMA_FUZZ_TALLY=<file>` appends one JSON line per request
 (operation, role, status, the checks that failed) for the counts in CI's log.
 """
 
