@@ -14,7 +14,7 @@ by altering the table, can stop it — and that is what the case trail's hash ch
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import migrations, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.utils.translation import gettext_lazy as _
@@ -160,3 +160,15 @@ def unprotect(schema_editor: BaseDatabaseSchemaEditor, *tables: str) -> None:
     for table in tables:
         for sql in unprotect_statements(table, schema_editor.connection.vendor):
             schema_editor.execute(sql)
+
+
+def protect_tables(*tables: str) -> migrations.RunPython:
+    """The migration operation that makes the database refuse changes to `tables`, and takes that back."""
+
+    def forwards(apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        protect(schema_editor, *tables)
+
+    def backwards(apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        unprotect(schema_editor, *tables)
+
+    return migrations.RunPython(forwards, backwards)

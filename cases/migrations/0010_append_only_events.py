@@ -5,17 +5,9 @@ After 0009: its fill is the last update the trail takes.
 
 from django.db import migrations
 
-from core.audit import protect, unprotect
+from core.audit import protect_tables
 
 PROTECTED_TABLES = ["cases_caseevent"]
-
-
-def protect_tables(apps, schema_editor):
-    protect(schema_editor, *PROTECTED_TABLES)
-
-
-def unprotect_tables(apps, schema_editor):
-    unprotect(schema_editor, *PROTECTED_TABLES)
 
 
 class Migration(migrations.Migration):
@@ -24,4 +16,4 @@ class Migration(migrations.Migration):
         ("cases", "0009_event_digests"),
     ]
 
-    operations = [migrations.RunPython(protect_tables, unprotect_tables)]
+    operations = [protect_tables(*PROTECTED_TABLES)]

@@ -51,11 +51,12 @@ def case_extend(*, case: Case, actor: User, due_date: dt.date, reason: str) -> C
                                % {"due": f"{case.due_date:%d/%m/%Y}"}})
     if not calendar.is_working_day(due_date):
         raise ValidationError({"due_date": _("%(date)s is not a working day.") % {"date": f"{due_date:%d/%m/%Y}"}})
-    latest = calendar.add_working_days(case.due_date, processing_days_of(case))
+    days = processing_days_of(case)
+    latest = calendar.add_working_days(case.due_date, days)
     if due_date > latest:
         raise Refused(RefusalCode.EXTENSION_TOO_LONG, _(
             "An extension moves the due date by at most the case's own processing time, %(days)s working days: "
-            "no later than %(latest)s.") % {"days": processing_days_of(case), "latest": f"{latest:%d/%m/%Y}"},
+            "no later than %(latest)s.") % {"days": days, "latest": f"{latest:%d/%m/%Y}"},
             due_date=due_date.isoformat(), latest=latest.isoformat())
     previous = case.due_date
     case.due_date_before_extension, case.due_date = previous, due_date

@@ -3,17 +3,9 @@ named, to every role (core.audit): the history says who changed which rule, when
 
 from django.db import migrations
 
-from core.audit import protect, unprotect
+from core.audit import protect_tables
 
 PROTECTED_TABLES = ["departments_historicalauthorityrule", "departments_historicalauthorityrule_required_consultees"]
-
-
-def protect_tables(apps, schema_editor):
-    protect(schema_editor, *PROTECTED_TABLES)
-
-
-def unprotect_tables(apps, schema_editor):
-    unprotect(schema_editor, *PROTECTED_TABLES)
 
 
 class Migration(migrations.Migration):
@@ -22,4 +14,4 @@ class Migration(migrations.Migration):
         ("departments", "0002_rule_history_reason_text"),
     ]
 
-    operations = [migrations.RunPython(protect_tables, unprotect_tables)]
+    operations = [protect_tables(*PROTECTED_TABLES)]

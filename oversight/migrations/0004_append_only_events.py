@@ -2,17 +2,9 @@
 
 from django.db import migrations
 
-from core.audit import protect, unprotect
+from core.audit import protect_tables
 
 PROTECTED_TABLES = ["oversight_oversightevent"]
-
-
-def protect_tables(apps, schema_editor):
-    protect(schema_editor, *PROTECTED_TABLES)
-
-
-def unprotect_tables(apps, schema_editor):
-    unprotect(schema_editor, *PROTECTED_TABLES)
 
 
 class Migration(migrations.Migration):
@@ -21,4 +13,4 @@ class Migration(migrations.Migration):
         ("oversight", "0003_own_marks_notices_and_events"),
     ]
 
-    operations = [migrations.RunPython(protect_tables, unprotect_tables)]
+    operations = [protect_tables(*PROTECTED_TABLES)]
