@@ -35,7 +35,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_ROOT_USER_ACTION := ignore
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv venv venv-dev run worker beat test lint typecheck imports bench clean distclean
+.PHONY: help .venv venv venv-dev run worker beat backup test lint typecheck imports bench clean distclean
 
 help:
 	@echo "make run     - migrate, load the demo city and serve it on http://$(HOST):$(PORT), with a Celery worker"
@@ -77,6 +77,10 @@ worker: .venv
 
 beat: .venv
 	$(BIN)/celery -A cityops beat --loglevel=INFO
+
+# pg_dump (custom format) of DATABASE_URL and an archive of the media folder, under var/backups (README).
+backup: .venv
+	$(BIN)/python manage.py backup
 
 test: venv-dev
 	$(BIN)/pytest $(PYTEST_ARGS)
