@@ -16,7 +16,6 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import psycopg2
 import pytest
@@ -29,6 +28,7 @@ from cases.models import Attachment, Case, CaseEvent
 from cases.services import attachment_add
 from core.audit import PG_TRIGGERS
 from tests.support.cases import PDF_BYTES, docx_bytes, png_bytes
+from tests.support.databases import database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -53,15 +53,6 @@ def needs_postgres():
         pytest.skip("backup and restore are pg_dump and pg_restore: PostgreSQL only (CI runs this on PostgreSQL)")
 
 
-def database_url(name: str) -> str:
-    """The test database's server, as a DATABASE_URL for database `name`."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "localhost"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}@{host}{port}/{quote(name, safe='')}"
 
 
 def connect(name: str):

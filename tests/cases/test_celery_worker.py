@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -25,6 +24,7 @@ from cases.models import Case, DeadlineFlag, MailState, NoticeKind, Notification
 from cases.services import case_accept
 from cityops.celery import app
 from departments.models import AuthorityRule, CaseType
+from tests.support.databases import database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -42,15 +42,6 @@ def needs_postgres_and_redis():
         pytest.skip("REDIS_URL is not set: no Redis broker for a real worker (CI sets it)")
 
 
-def worker_database_url() -> str:
-    """A URL for the database pytest-django created for this run, as the worker's DATABASE_URL."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db["HOST"] or "localhost"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
 
 
 def wait_for(condition, timeout: float, what: str, log: Path, worker: subprocess.Popen):
@@ -99,7 +90,7 @@ def test_a_real_worker_on_redis_flags_overdue_work_and_mails_the_notices(city, o
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cityops.settings",
-        "DATABASE_URL": worker_database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ["REDIS_URL"],
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg2 import sql
 
-from cityops.management.commands.backup import (
+from cityops.backups import (
     checksum_path,
     client_program,
     conninfo,
