@@ -2,6 +2,8 @@
 #
 #   make run                     migrate, load the demo city, serve http://127.0.0.1:8000 (DEBUG on)
 #                                with a Celery worker and beat beside it (the overdue sweep every 5 minutes)
+#   make serve                   production-like: gunicorn, a Celery worker and beat (Procfile, through honcho)
+#                                on DATABASE_URL and REDIS_URL, after migrate and collectstatic
 #   make test PYTEST_ARGS='-k routing -x'
 #                                the test suite; SQLite unless DATABASE_URL is set
 #   make test PYTEST_ARGS='-n 2' the same on two processes (pytest-xdist)
@@ -35,10 +37,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_ROOT_USER_ACTION := ignore
 
 .DEFAULT_GOAL := help
-.PHONY: help .venv venv venv-dev run worker beat backup test lint typecheck imports bench clean distclean
+.PHONY: help .venv venv venv-dev run serve worker beat backup test lint typecheck imports bench clean distclean
 
 help:
 	@echo "make run     - migrate, load the demo city and serve it on http://$(HOST):$(PORT), with a Celery worker"
+	@echo "make serve   - gunicorn, worker and beat as in production, on DATABASE_URL and REDIS_URL (README)"
 	@echo "make worker / make beat - a Celery worker / the beat scheduler on their own (production-like)"
 	@echo "make test    - run the tests (PYTEST_ARGS='...' to pass options; DATABASE_URL for PostgreSQL)"
 	@echo "make lint    - ruff check"
@@ -66,14 +69,24 @@ run: export DEBUG := 1
 run: .venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/celery -A cityops worker --beat --pool=solo --loglevel=INFO --logfile=var/celery/worker.log & \
+	$(BIN)/celery -A cityops worker --beat --queues sweep,mail --pool=solo --loglevel=INFO --logfile=var/celery/worker.log & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	echo "Celery worker and beat: pid $$worker, log var/celery/worker.log"; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Production on one host: the Procfile's web, worker and beat under honcho, which stops all three when one
+# stops. PostgreSQL and Redis are required: SQLite and the folder broker are for one process, not three.
+# honcho gives the web process PORT itself; HOST, WEB_WORKERS and the rest pass through (deploy/gunicorn.conf.py).
+serve: .venv
+	@missing=""; for name in DATABASE_URL REDIS_URL; do test -n "$${!name}" || missing="$$missing $$name"; done; \
+	if test -n "$$missing"; then echo "make serve needs$$missing in the environment (see README, Running in production)" >&2; exit 2; fi
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho start --procfile Procfile --port $(PORT)
+
 # Production-like: a worker and beat of their own, on the broker REDIS_URL names (run beat exactly once).
 worker: .venv
-	$(BIN)/celery -A cityops worker --loglevel=INFO
+	$(BIN)/celery -A cityops worker --queues sweep,mail --loglevel=INFO
 
 beat: .venv
 	$(BIN)/celery -A cityops beat --loglevel=INFO

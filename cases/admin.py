@@ -135,7 +135,9 @@ class NoticeAdmin(ReadOnlyAdmin):
     def mail_again(self, request, queryset):
         from cases.notifications import queue_mail
 
-        count = queryset.exclude(mail_state=MailState.NONE).update(mail_state=MailState.PENDING, mail_attempts=0)
+        # Not one a worker is mailing right now: that would send it twice.
+        count = queryset.exclude(mail_state__in=[MailState.NONE, MailState.SENDING]).update(
+            mail_state=MailState.PENDING, mail_attempts=0)
         queue_mail()
         self.message_user(request, ngettext("%(count)d notice queued for mailing.",
                                             "%(count)d notices queued for mailing.", count) % {"count": count})

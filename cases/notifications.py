@@ -7,6 +7,7 @@ next sweep queues the mail again, since every unsent notice stays `pending` in t
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,7 +29,9 @@ from departments.models import Role, Staff
 
 logger = logging.getLogger(__name__)
 
-MAIL_BATCH = 100
+# At most this many mails of each notice table per run: a run stays far inside the task's time limit, and the
+# task queues the next run for the rest.
+MAIL_BATCH = 500
 
 
 def notify_assignment(*, event: CaseEvent, assignee, department_id: int, actor, consultation=None) -> None:
@@ -98,8 +102,9 @@ def _message(notice: Notice) -> EmailMessage:
     return EmailMessage(subject=subject, body=body, to=[notice.recipient.email])
 
 
-def send_pending_mail(*, batch: int = MAIL_BATCH) -> tuple[int, int]:
-    """Send every pending notice of every notice table once; returns (sent, failed)."""
+def send_pending_mail(*, batch: int | None = None) -> tuple[int, int]:
+    """Send pending notices once, at most `batch` (MAIL_BATCH) of each notice table; returns (sent, failed)."""
+    batch = batch or MAIL_BATCH
     sent = failed = 0
     with translation.override(settings.LANGUAGE_CODE):
         connection = get_connection()
@@ -110,36 +115,55 @@ def send_pending_mail(*, batch: int = MAIL_BATCH) -> tuple[int, int]:
 
 
 def _send_pending(model: type[Notice], connection, batch: int) -> tuple[int, int]:
-    """Rows are claimed with SKIP LOCKED so two workers never send the same notice, and each is marked sent in
-    the transaction that claimed it: a retried task finds it sent and sends nothing twice. A failed send is
-    counted on the row; after MAIL_MAX_ATTEMPTS it is marked failed and left for an admin to see."""
+    """Each notice is claimed on its own (SKIP LOCKED: two workers never take the same) and marked `sending` in
+    a transaction committed before its mail leaves, then marked sent. A worker killed in between leaves the
+    notice `sending`, and it is never mailed again: a person may miss one mail (the bell still shows the
+    notice), never get two. After MAIL_SENDING_STALE_MINUTES such a notice is marked failed, for an admin to see
+    and resend. A failed send is counted on the row; after MAIL_MAX_ATTEMPTS it is marked failed too.
+
+    `batch` bounds one run: the task runs again for the rest, so that no run outlasts its time limit."""
+    _give_up_interrupted(model)
     sent = failed = 0
-    seen: set[int] = set()
-    while True:
+    # A cursor in the queue's order: a notice that failed now goes back to pending and waits for the next run.
+    after: tuple[dt.datetime, int] | None = None
+    while sent + failed < batch:
         with transaction.atomic():
-            notices = list(
-                model.objects.filter(mail_state=MailState.PENDING).exclude(pk__in=seen)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("recipient", *model.list_relations)
-                .order_by("created_at", "id")[:batch])
-            if not notices:
+            queue = model.objects.filter(mail_state=MailState.PENDING)
+            if after is not None:
+                queue = queue.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], pk__gt=after[1]))
+            notice = (queue.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("recipient", *model.list_relations).order_by("created_at", "id").first())
+            if notice is None:
                 break
-            for notice in notices:
-                seen.add(notice.pk)
-                try:
-                    connection.send_messages([_message(notice)])
-                except Exception as error:  # noqa: BLE001 - SMTP, network, template: all retried the same way
-                    failed += 1
-                    notice.mail_attempts += 1
-                    notice.mail_error = f"{type(error).__name__}: {error}"[:2000]
-                    if notice.mail_attempts >= settings.MAIL_MAX_ATTEMPTS:
-                        notice.mail_state = MailState.FAILED
-                    notice.save(update_fields=["mail_attempts", "mail_error", "mail_state"])
-                    continue
-                sent += 1
-                notice.mail_state, notice.mailed_at = MailState.SENT, timezone.now()
-                notice.save(update_fields=["mail_state", "mailed_at"])
+            # While `sending`, mailed_at is when the notice was claimed: how long ago tells an interrupted send.
+            notice.mail_state, notice.mailed_at = MailState.SENDING, timezone.now()
+            notice.save(update_fields=["mail_state", "mailed_at"])
+        after = (notice.created_at, notice.pk)
+        try:
+            connection.send_messages([_message(notice)])
+        except Exception as error:  # noqa: BLE001 - SMTP, network, template: all retried the same way
+            failed += 1
+            notice.mail_attempts += 1
+            notice.mail_error = f"{type(error).__name__}: {error}"[:2000]
+            notice.mail_state = (MailState.FAILED if notice.mail_attempts >= settings.MAIL_MAX_ATTEMPTS
+                                 else MailState.PENDING)
+            notice.mailed_at = None
+            notice.save(update_fields=["mail_attempts", "mail_error", "mail_state", "mailed_at"])
+            continue
+        sent += 1
+        notice.mail_state, notice.mailed_at = MailState.SENT, timezone.now()
+        notice.save(update_fields=["mail_state", "mailed_at"])
     return sent, failed
+
+
+def _give_up_interrupted(model: type[Notice]) -> int:
+    """Notices left `sending` by a worker that died while mailing them: whether the mail left is unknown, so
+    they are not sent again but marked failed with the reason, where the admin's list of failed mail shows them."""
+    claimed_before = timezone.now() - dt.timedelta(minutes=settings.MAIL_SENDING_STALE_MINUTES)
+    return model.objects.filter(mail_state=MailState.SENDING, mailed_at__lt=claimed_before).update(
+        mail_state=MailState.FAILED, mail_attempts=F("mail_attempts") + 1,
+        mail_error="Interrupted while sending (the worker stopped): the mail may or may not have left; "
+                   "not sent again. Resend it from the admin if it did not arrive.")
 
 
 def mail_admins_of_breaks(report: ChainReport) -> int:

@@ -32,6 +32,9 @@ def flag_overdue() -> str:
              retry_backoff=30, retry_backoff_max=1800, retry_jitter=True, max_retries=5)
 def send_notification_mail(self) -> str:
     sent, failed = notifications.send_pending_mail()
+    if sent + failed >= notifications.MAIL_BATCH and notifications.pending_mail_exists():
+        # A run sends a bounded batch; the rest goes in the next one, queued behind whatever else waits.
+        send_notification_mail.delay()
     if failed:
         raise MailNotSent(f"{failed} notices could not be mailed ({sent} sent)")
     return f"sent {sent}"

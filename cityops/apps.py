@@ -8,3 +8,8 @@ class CityOpsConfig(AppConfig):
 
     name = "cityops"
     verbose_name = _("CityOps")
+
+    def ready(self):
+        # Celery's signals, connected once in every process that may run a task: the task-run log lines and
+        # the time of the last sweep that /readyz/ shows.
+        from cityops import health, requestlog  # noqa: F401

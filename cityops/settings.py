@@ -95,12 +95,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request whose path, query or body cannot be read as text is answered 400 before any view
+    # Outermost: every request gets its id and its JSON log line, whatever answers it (cityops/requestlog.py).
+    "cityops.requestlog.RequestLog",
+    # Then: a request whose path, query or body cannot be read as text is answered 400 before any view
     # (or Django's own URL resolver) tries to.
     "core.middleware.RefuseUnreadableInput",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.headers.SecurityHeaders",
+    # Static files from the process itself, compressed and cached for a year under hashed names; below the
+    # security headers, so that a stylesheet carries them like a page.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -182,7 +187,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "var" / "staticfiles")
+# Production serves what `collectstatic` wrote, gzip-compressed, under names carrying a hash of the
+# content (so that a browser may keep them a year); the embedded demo serves the folders as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 
@@ -240,8 +252,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs live in the database, editable in the admin (django-celery-beat); migrations create them.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two queues, so that a slow mail server never delays the sweep and a long sweep never delays mail; workers
+# listen to both by default (Procfile), or a host may take one (`--queues mail`).
+CELERY_TASK_DEFAULT_QUEUE = "sweep"
+CELERY_TASK_ROUTES = {
+    "cases.tasks.send_notification_mail": {"queue": "mail"},
+    "cases.tasks.flag_overdue": {"queue": "sweep"},
+    "cases.tasks.send_daily_digest": {"queue": "sweep"},
+    "cases.tasks.verify_audit_nightly": {"queue": "sweep"},
+}
+# No task may run longer than this: a hung SMTP connection or a stuck statement is cut, and the task runs again.
+# The soft limit lets it end cleanly first (its transaction rolls back; the sweep and the mail are safe to
+# repeat). Tasks are acknowledged when done (acks_late), so Redis must wait longer than the longest task before
+# it hands an unacknowledged one to another worker: else a slow sweep would run twice at once.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("TASK_SOFT_TIME_LIMIT", 600, minimum=1)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {}
+    {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
     if REDIS_URL
     else {
         "data_folder_in": str(BASE_DIR / "var" / "celery" / "queue"),
@@ -270,13 +298,32 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cityops@localhost")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # A notice whose mail failed this many times is marked failed instead of being retried forever.
 MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 5, minimum=1)
+# A notice claimed for mailing this long ago and not marked sent was being mailed by a worker that died: it is
+# marked failed (perhaps sent, never sent twice). Far above the mail task's time limit.
+MAIL_SENDING_STALE_MINUTES = env_int("MAIL_SENDING_STALE_MINUTES", 30, minimum=1)
 
+# One JSON line per request and per task run (cityops/requestlog.py), on standard error with everything else:
+# systemd's journal or any log collector keeps them, and a request id an official quotes finds its line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        # "time" in UTC, ISO 8601: lines from hosts in any time zone sort and compare as they are.
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "json_ensure_ascii": False, "timestamp": "time",
+                 "fmt": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
+    "loggers": {
+        "cityops.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        "cityops.tasks": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+# Celery keeps the logging above instead of replacing the root logger's handlers with its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- CityOps rules (DESIGN.md §2–3); each is a setting because the law and local practice vary ---
 CITY_CODE = env_str("CITY_CODE", "HP")

@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from cityops import health
 from core import sessions, signin
 
 urlpatterns = [
+    # For load balancers and the IT staff: no login, nothing about people or cases (cityops/health.py).
+    path("healthz/", health.healthz, name="healthz"),
+    path("readyz/", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     # Before Django's own: the password reset limited per address and per client, and the session's clock.
     path("accounts/password_reset/", signin.PasswordResetView.as_view(), name="password_reset"),
@@ -27,3 +31,5 @@ urlpatterns = [
 # A request Django will not read: 413 for a body too large, the unreadable-input answer, or a short 400; JSON
 # under /api/ (core/pages.py).
 handler400 = "core.pages.bad_request"
+# A failure's page names the request's id, which the log line carries too.
+handler500 = "core.pages.server_error"

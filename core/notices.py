@@ -30,6 +30,8 @@ DEADLINE_KINDS = (NoticeKind.DUE_SOON, NoticeKind.OVERDUE)
 
 class MailState(models.TextChoices):
     PENDING = "pending", _("To be sent")
+    # Claimed by a worker, whose mail is leaving now; left so only by a worker that died (cases.notifications).
+    SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     NONE = "none", _("No e-mail address")

@@ -10,6 +10,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -126,3 +127,13 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         return unreadable_input(request, _("The form's data is malformed and could not be read; nothing was saved."))
     return _answer(request, status=400, code="bad_request", template="400.html",
                    detail=_("The request could not be read; nothing was saved."))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler500, with the request's id (cityops/requestlog.py) for the person to quote. The page reads
+    only its context: whatever failed (the database, a template) is not asked again."""
+    request_id = getattr(request, "request_id", "")
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("The server failed; the error has been recorded."), "code": "server_error",
+                             "request_id": request_id}, status=500, json_dumps_params={"ensure_ascii": False})
+    return HttpResponse(render_to_string("500.html", {"request_id": request_id}), status=500)

@@ -31,7 +31,7 @@ keepalive = 5
 # Workers are replaced now and then, so that a slow leak in any library never grows without bound.
 max_requests = _positive("WEB_MAX_REQUESTS", 2000)
 max_requests_jitter = max_requests // 10
-# Django writes one JSON line per request (core/requestlog.py); gunicorn's own access log would repeat it.
+# Django writes one JSON line per request (cityops/requestlog.py); gunicorn's own access log would repeat it.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
@@ -39,3 +39,5 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # forwarded headers gunicorn reads.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proc_name = "cityops-web"
+# gunicorn's runtime control socket is not used, and two instances on one host would share its default path.
+control_socket_disable = True

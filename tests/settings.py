@@ -14,3 +14,12 @@ from cityops.settings import *  # noqa: E402,F403
 # The suite's cases are received on fixed days of 2025, whose holidays the calendar tests know, while the clock
 # mostly stands on today: as if an admin logged them all. The limit's own tests set it back to the site's default.
 MAX_BACKDATE_DAYS = 36500
+
+# Templates name static files through the storage; the suite serves the source folders, as the demo does,
+# rather than running collectstatic first. tests/test_production.py checks the hashed, compressed storage.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+
+# Off: a transactional test ends with a flush that bumps no generation, so a cache vouched for by pub/sub would
+# keep the last test's rules. The cache reads its token on every use, as without Redis; the tests of pub/sub
+# itself (tests/departments/test_generation_invalidation.py) switch it on.
+GENERATIONS_PUBSUB = False

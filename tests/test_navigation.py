@@ -14,8 +14,9 @@ from django.urls import URLResolver, get_resolver, reverse
 from cityops import navigation
 from departments import demo
 
-# The project's own pages: the admin's, the sign-in's, the language switch's and the API's are not the bar's.
-NOT_PAGES = ("admin/", "accounts/", "i18n/", "api/")
+# The project's own pages: the admin's, the sign-in's, the language switch's and the API's are not the bar's,
+# nor the health answers for load balancers.
+NOT_PAGES = ("admin/", "accounts/", "i18n/", "api/", "healthz/", "readyz/")
 DEMO_LOGINS = [username for username, *_rest in demo.USERS] + [demo.SUPERUSER[0]]
 
 

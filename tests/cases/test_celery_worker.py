@@ -25,6 +25,7 @@ from cases.services import case_accept
 from cityops.celery import app
 from departments.models import AuthorityRule, CaseType
 from tests.support.databases import database_url
+from tests.support.workers import forget_queue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,19 +55,6 @@ def wait_for(condition, timeout: float, what: str, log: Path, worker: subprocess
             pytest.fail(f"the worker exited ({worker.returncode}) before {what}:\n{log.read_text()}")
         time.sleep(0.25)
     pytest.fail(f"timed out after {timeout} s waiting for {what}; worker log:\n{log.read_text()}")
-
-
-def forget_queue(queue: str) -> None:
-    """Delete whatever this run's queue left in Redis (its list and exchange binding), in case of failure."""
-    import redis
-
-    client = redis.Redis.from_url(os.environ["REDIS_URL"])
-    try:
-        keys = list(client.scan_iter(match=f"*{queue}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 @pytest.fixture
@@ -100,9 +88,9 @@ def test_a_real_worker_on_redis_flags_overdue_work_and_mails_the_notices(city, o
     command = [
         sys.executable, "-m", "celery", "-A", "cityops", "worker", "--pool=solo", "--concurrency=1", "-Q", queue,
         f"--hostname={queue}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO",
-        # Extra configuration after "--": the mail task the sweep queues lands on this run's queue too, and no
-        # remote-control mailbox is left registered in the shared Redis.
-        "--", f"task.default_queue={queue}", "worker.enable_remote_control=false",
+        # Extra configuration after "--": the mail task the sweep queues lands on this run's queue too (no
+        # routes to the shared sweep and mail queues), and no remote-control mailbox is left in the shared Redis.
+        "--", f"task.default_queue={queue}", "task.routes=(json){}", "worker.enable_remote_control=false",
     ]
     eager = app.conf.task_always_eager
     with log.open("w") as output:

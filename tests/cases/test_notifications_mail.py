@@ -6,6 +6,7 @@ sweep sends what was left; heads get one digest a day.
 Celery runs eagerly here (tests/conftest.py), and Django's locmem backend collects the mail.
 """
 
+import datetime as dt
 import io
 import logging
 import threading
@@ -15,6 +16,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from cases import notifications, tasks
@@ -164,6 +166,60 @@ def test_a_failing_mailbox_is_retried_up_to_the_limit_and_the_others_still_go(se
     deputy.refresh_from_db()
     assert deputy.mail_attempts == 3
     assert len(mail.outbox) == 2
+
+
+class WorkerKilled(BaseException):
+    """What `kill -9` does to a worker between two mails, as far as the database can tell: nothing more runs."""
+
+
+class DyingAfterOneMail(EmailBackend):
+    """Delivers one mail, then the worker is gone before anything else is written."""
+
+    def send_messages(self, messages):
+        if len(mail.outbox) >= 1:
+            raise WorkerKilled
+        return super().send_messages(messages)
+
+
+def test_a_worker_killed_mid_batch_leaves_no_mail_to_be_sent_twice(settings, city, case):
+    """Each notice is claimed and committed as `sending` before its mail leaves: the mails sent before the
+    kill are marked sent, the one being sent when it died is never sent again, the rest go in the next run."""
+    settings.EMAIL_BACKEND = f"{__name__}.{DyingAfterOneMail.__name__}"
+    notices = [pending(city.user(name), case) for name in ("head", "deputy", "specialist")]
+    with pytest.raises(WorkerKilled):
+        send_pending_mail()
+    states = [Notification.objects.get(pk=notice.pk).mail_state for notice in notices]
+    assert states == [MailState.SENT, MailState.SENDING, MailState.PENDING]
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_pending_mail() == (1, 0)
+    assert send_pending_mail() == (0, 0)
+    assert sorted(message.to[0] for message in mail.outbox) == ["head@example.test", "specialist@example.test"]
+
+
+def test_a_notice_left_sending_is_marked_failed_once_stale_never_resent(settings, city, case):
+    notice = pending(city.user("deputy"), case)
+    Notification.objects.filter(pk=notice.pk).update(mail_state=MailState.SENDING,
+                                                      mailed_at=timezone.now() - dt.timedelta(minutes=29))
+    assert send_pending_mail() == (0, 0)
+    assert Notification.objects.get(pk=notice.pk).mail_state == MailState.SENDING  # perhaps still leaving
+
+    Notification.objects.filter(pk=notice.pk).update(mailed_at=timezone.now() - dt.timedelta(minutes=31))
+    assert send_pending_mail() == (0, 0)
+    notice.refresh_from_db()
+    assert (notice.mail_state, notice.mail_attempts) == (MailState.FAILED, 1)
+    assert notice.mail_error.startswith("Interrupted while sending")
+    assert mail.outbox == []
+
+
+def test_a_run_sends_a_bounded_batch_and_queues_the_rest(monkeypatch, city, case):
+    monkeypatch.setattr(notifications, "MAIL_BATCH", 2)
+    for name in ("head", "deputy", "specialist"):
+        pending(city.user(name), case)
+    # Eager: the follow-up run queued by the first runs at once, inside it.
+    assert tasks.send_notification_mail.delay().get() == "sent 2"
+    assert len(mail.outbox) == 3
+    assert set(Notification.objects.values_list("mail_state", flat=True)) == {MailState.SENT}
 
 
 def test_a_failed_send_makes_the_task_ask_celery_for_a_retry(settings, city, case):
