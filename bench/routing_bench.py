@@ -11,10 +11,13 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
+from django.test import override_settings
 
 from bench.dataset import CaseInput
 from bench.timing import Summary, time_each
+from departments import generations
 from departments.models import AuthorityRule
 from departments.routing import AMBIGUOUS_RULE, NO_RULE, RoutingIndex, get_index
 
@@ -73,6 +76,8 @@ class RoutingResult:
     compared: int
     outcomes: dict[str, int]
     disagreements: list[tuple[CaseInput, Outcome, Outcome]]
+    # get_index() + decide while pub/sub vouches for the index (no query); None without REDIS_URL.
+    get_index_pubsub: Summary | None = None
 
 
 def run_routing(inputs: list[CaseInput], *, warm_inputs: list[CaseInput]) -> RoutingResult:
@@ -89,10 +94,20 @@ def run_routing(inputs: list[CaseInput], *, warm_inputs: list[CaseInput]) -> Rou
         return get_index().decide(case_type_id=case.case_type_id, locality_id=case.locality_id,
                                   amount=case.amount, on=case.received_on)
 
-    for call in (by_index, by_get_index, naive_decide):
+    for call in (by_index, naive_decide):
         time_each(call, warm_inputs)
     index_us, index_decisions = time_each(by_index, inputs)
-    cached_us, cached_decisions = time_each(by_get_index, inputs)
+    # The token path: one query per decision, as without Redis (and as before pub/sub).
+    with override_settings(GENERATIONS_PUBSUB=False):
+        time_each(by_get_index, warm_inputs)
+        cached_us, cached_decisions = time_each(by_get_index, inputs)
+    pubsub_us, pubsub_decisions = None, None
+    if settings.REDIS_URL:
+        with override_settings(GENERATIONS_PUBSUB=True):
+            listener = generations.process_invalidations()
+            if listener is not None and listener.wait_listening(5):
+                time_each(by_get_index, warm_inputs)
+                pubsub_us, pubsub_decisions = time_each(by_get_index, inputs)
     naive_us, naive_outcomes = time_each(naive_decide, inputs)
 
     disagreements = []
@@ -103,8 +118,12 @@ def run_routing(inputs: list[CaseInput], *, warm_inputs: list[CaseInput]) -> Rou
         outcomes[ours.reason or "routed"] += 1
         if ours != naive or _outcome(through_cache) != ours:
             disagreements.append((case, ours, naive))
+    for case, decided, through_pubsub in zip(inputs, index_decisions, pubsub_decisions or [], strict=False):
+        if _outcome(through_pubsub) != _outcome(decided):
+            disagreements.append((case, _outcome(decided), _outcome(through_pubsub)))
     return RoutingResult(
         rules_in_index=index.size, build_ms=build_ms, index=Summary.of(index_us), get_index=Summary.of(cached_us),
         naive=Summary.of(naive_us), agreed=len(inputs) - len(disagreements), compared=len(inputs),
         outcomes=outcomes, disagreements=disagreements,
+        get_index_pubsub=Summary.of(pubsub_us) if pubsub_us is not None else None,
     )

@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: Redis when REDIS_URL is set; otherwise a broker that needs no server (see README).
 REDIS_URL = env_str("REDIS_URL")
+# With Redis, an edit of the rules or the calendar is announced to every process on a Redis channel, and the
+# in-memory routing index and calendar are used without a database read while the channel is listened to
+# (departments/generations.py); off, or without Redis, each use reads the one-row token.
+GENERATIONS_PUBSUB = env_bool("GENERATIONS_PUBSUB", True)
 # The filesystem transport ignores the host; naming one keeps kombu from warning about it on every publish.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_TIMEZONE = TIME_ZONE
