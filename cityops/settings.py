@@ -152,6 +152,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked" whatever the timeout (two requests saving at the same moment did exactly that).
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 
+# Reports, exports and the staff report read a replica when there is one (core/replicas.py); the rest reads and
+# writes the primary. In tests the replica is the primary itself (MIRROR).
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {**dj_database_url.parse(env_str("DATABASE_REPLICA_URL"),
+                                                    conn_max_age=env_int("DB_CONN_MAX_AGE", 0)),
+                            "TEST": {"MIRROR": "default"}}
+    DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The sweep's covering indexes (INCLUDE) are for PostgreSQL; the embedded SQLite uses their key columns alone,
 # which is all a demo-sized table needs.

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.http import HttpRequest, HttpResponseBase
 
 from core.models import MAX_QUERY_CHARS, PersonalDataRead, ReadKind
+from core.replicas import reads_replica
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -47,11 +48,13 @@ def record_read(user: User, kind: ReadKind, subject: str, *, item: str = "", que
 
 
 def records_export(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Record every file the view hands out (a redirect or a refusal is not an export), with its query."""
+    """Record every file the view hands out (a redirect or a refusal is not an export), with its query. The
+    file is read from the replica, when there is one; the record is written to the primary."""
+    on_replica = reads_replica(view)
 
     @wraps(view)
     def recorded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = view(request, *args, **kwargs)
+        response = on_replica(request, *args, **kwargs)
         if response.status_code == 200 and response.has_header("Content-Disposition"):
             record_read(request.user, ReadKind.EXPORT, request.path,  # type: ignore[arg-type]
                         query=request.GET.urlencode(), request=request)

@@ -23,3 +23,8 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # keep the last test's rules. The cache reads its token on every use, as without Redis; the tests of pub/sub
 # itself (tests/departments/test_generation_invalidation.py) switch it on.
 GENERATIONS_PUBSUB = False
+
+# A replica alias, the test database itself, for the tests that switch the router on (tests/test_replica.py); the
+# rest of the suite reads the primary only, as a site without DATABASE_REPLICA_URL does.
+DATABASES = {**DATABASES, "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}}}  # noqa: F405
+DATABASE_ROUTERS: list[str] = []

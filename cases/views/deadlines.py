@@ -30,6 +30,7 @@ from cases.views.common import page_guard
 from core.exports import TABLE_WRITERS
 from core.periods import PeriodForm
 from core.reads import records_export
+from core.replicas import reads_replica
 from departments.models import Department
 from departments.workdays import get_calendar
 
@@ -156,6 +157,7 @@ class DeadlinePeriodForm(PeriodForm):
 
 @require_GET
 @page_guard("deadline_view")
+@reads_replica
 def city_deadlines(request):
     """Per owner unit: open, overdue and due-soon cases now, and the on-time rate of the period's resolutions;
     for the city office, the inspectors, Home Affairs, the City Committee's leaders and admins."""

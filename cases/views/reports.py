@@ -9,6 +9,7 @@ from cases import policy
 from cases.forms import ConsultationPeriodForm
 from cases.reports import consultation_figures
 from cases.views.common import page_guard
+from core.replicas import reads_replica
 
 
 def percent(share: float | None) -> int | None:
@@ -17,6 +18,7 @@ def percent(share: float | None) -> int | None:
 
 @require_GET
 @page_guard("reports")
+@reads_replica
 def consultation_report(request):
     scope = policy.report_scope(request.user)
     form = ConsultationPeriodForm(request.GET or None)

@@ -26,6 +26,7 @@ from core.exports import TABLE_WRITERS, Table
 from core.periods import Period
 from core.reads import records_export
 from core.refusals import RefusalCode, refusal_label
+from core.replicas import reads_replica
 from departments.models import Department
 from departments.workdays import local_date
 from oversight.department_figures import DepartmentFigures, department_figures
@@ -68,6 +69,7 @@ def chart_data(figures: list[DepartmentFigures]) -> dict:
 
 @require_GET
 @page_guard("reports")
+@reads_replica
 def department_report(request):
     reading = read_request(request)
     figures = None

@@ -26,6 +26,7 @@ from cases import policy
 from cases.measures import working_days_late
 from cases.views.common import page_guard
 from core.periods import Period
+from core.replicas import reads_replica
 from departments.models import Department
 from departments.workdays import get_calendar, local_date
 from oversight.models import ReviewThresholds
@@ -87,6 +88,7 @@ class PersonRow:
 
 @require_GET
 @page_guard("oversee")
+@reads_replica
 def staff_report(request):
     """Everyone's figures for the period (or one unit's), the needs-review and commendation lists first."""
     today = local_date(timezone.now())
@@ -145,6 +147,7 @@ def evidence_rows(figure: str, items, today: dt.date) -> list[EvidenceRow]:
 
 @require_GET
 @page_guard("oversee")
+@reads_replica
 def staff_evidence(request, username: str, figure: str):
     """The cases, returns, refused attempts or consultations behind one person's figure for the period."""
     if figure not in Figure.values:
