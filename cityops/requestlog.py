@@ -13,12 +13,12 @@ import logging
 import re
 import time
 import uuid
-from contextvars import ContextVar
 
 from celery import signals
 from django.db import connections
 
 from cases import policy
+from cityops.logcontext import current_request_id
 
 request_log = logging.getLogger("cityops.requests")
 task_log = logging.getLogger("cityops.tasks")
@@ -27,9 +27,6 @@ task_log = logging.getLogger("cityops.tasks")
 # header made up to break the log or the page) is replaced by our own.
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 HEADER = "X-Request-ID"
-
-current_request_id: ContextVar[str] = ContextVar("current_request_id", default="")
-
 
 class _QueryCounter:
     """A database execute wrapper that counts the statements a request sends, on every connection."""

@@ -323,9 +323,12 @@ LOGGING = {
         # "time" in UTC, ISO 8601: lines from hosts in any time zone sort and compare as they are.
         "json": {"()": "pythonjsonlogger.json.JsonFormatter", "json_ensure_ascii": False, "timestamp": "time",
                  "fmt": "%(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [request %(request_id)s] %(message)s"},
     },
+    "filters": {"request_id": {"()": "cityops.logcontext.RequestIdFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        # Everything else (a failure's traceback among it) names the request it happened in.
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
         "json": {"class": "logging.StreamHandler", "formatter": "json"},
     },
     "loggers": {

@@ -18,6 +18,7 @@ from django.test import Client
 from cases import tasks
 from cityops import celery as celery_module
 from cityops import health
+from cityops.logcontext import RequestIdFilter
 from cityops.requestlog import HEADER
 
 # --- Static files ----------------------------------------------------------------------------------------------
@@ -236,3 +237,13 @@ def _broker_options_with_redis() -> dict:
                           "print(json.dumps(s.CELERY_BROKER_TRANSPORT_OPTIONS))"],
                          env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
+
+
+@pytest.mark.urls("tests.support.failing_urls")
+def test_the_traceback_of_a_failure_names_the_request_it_happened_in(client, db, caplog):
+    client.raise_request_exception = False
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        client.get("/fails/", HTTP_X_REQUEST_ID="lb-00000000502")
+    [failure] = [record for record in caplog.records if record.name == "django.request"]
+    assert failure.request_id == "lb-00000000502" and failure.exc_info is not None
