@@ -69,7 +69,8 @@ run: export DEBUG := 1
 run: .venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	$(BIN)/celery -A cityops worker --beat --queues sweep,mail --pool=solo --loglevel=INFO --logfile=var/celery/worker.log & \
+	mkdir -p var/celery
+	$(BIN)/celery -A cityops worker --beat --queues sweep,mail --pool=solo --loglevel=INFO >> var/celery/worker.log 2>&1 & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	echo "Celery worker and beat: pid $$worker, log var/celery/worker.log"; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
