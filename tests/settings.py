@@ -24,6 +24,10 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # itself (tests/departments/test_generation_invalidation.py) switch it on.
 GENERATIONS_PUBSUB = False
 
+# One connection per test request, as before: threads of the race tests would otherwise keep theirs open past
+# the test, and PostgreSQL refuses to drop a test database someone is connected to.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
 # A replica alias, the test database itself, for the tests that switch the router on (tests/test_replica.py); the
 # rest of the suite reads the primary only, as a site without DATABASE_REPLICA_URL does.
 DATABASES = {**DATABASES, "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}}}  # noqa: F405
