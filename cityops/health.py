@@ -15,7 +15,7 @@ import redis
 from celery import signals
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -106,8 +106,12 @@ def _last_sweep_age() -> int | None:
         stamp = cache.get(LAST_SWEEP_KEY)
         finished = dt.datetime.fromisoformat(stamp) if stamp else None
     if finished is None:
-        finished = (PeriodicTask.objects.filter(task=SWEEP_TASK).order_by("-last_run_at")
-                    .values_list("last_run_at", flat=True).first())
+        try:
+            finished = (PeriodicTask.objects.filter(task=SWEEP_TASK).order_by("-last_run_at")
+                        .values_list("last_run_at", flat=True).first())
+        except DatabaseError:
+            # Information only: a database without the schedule's table yet (migrations pending) says so above.
+            return None
     if finished is None:
         return None
     return max(0, int((timezone.now() - finished).total_seconds()))
