@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -465,9 +466,8 @@ def _process(pid: int):
 
 # The request log ------------------------------------------------------------------------------------------
 
-def server_figures(log: Path, start: dt.datetime, end: dt.datetime) -> list[dict]:
-    """Per view, from the JSON lines the site writes for every request: server time and query count."""
-    by_view: dict[str, list[tuple[float, int, int]]] = {}
+def request_lines(log: Path, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[dt.datetime, dict]]:
+    """(time, line) of each JSON request line the site wrote between `start` and `end`; other lines skipped."""
     with log.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             if not line.startswith("{") or '"duration_ms"' not in line:
@@ -479,11 +479,17 @@ def server_figures(log: Path, start: dt.datetime, end: dt.datetime) -> list[dict
                 continue
             if at.tzinfo is None:
                 at = at.replace(tzinfo=dt.UTC)
-            if not start <= at <= end:
-                continue
-            key = f"{entry.get('method', '')} {entry.get('view') or entry.get('route') or '?'}"
-            by_view.setdefault(key, []).append((float(entry["duration_ms"]), int(entry.get("queries", 0)),
-                                                int(entry.get("status", 0))))
+            if start <= at <= end:
+                yield at, entry
+
+
+def server_figures(log: Path, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """Per view, from the JSON lines the site writes for every request: server time and query count."""
+    by_view: dict[str, list[tuple[float, int, int]]] = {}
+    for _at, entry in request_lines(log, start, end):
+        key = f"{entry.get('method', '')} {entry.get('view') or entry.get('route') or '?'}"
+        by_view.setdefault(key, []).append((float(entry["duration_ms"]), int(entry.get("queries", 0)),
+                                            int(entry.get("status", 0))))
     figures = []
     for key, rows in sorted(by_view.items(), key=lambda item: -len(item[1])):
         durations = sorted(r[0] for r in rows)
@@ -501,21 +507,11 @@ def steady_rate(log: Path, start: dt.datetime, end: dt.datetime, view: str) -> t
     """Requests a second of `view` once every user has signed in (after the phase's last sign-in), and the
     seconds that measure spans: a full-speed phase's own figure, without its ramp of Argon2 sign-ins."""
     signed, hits = start, []
-    with log.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if not line.startswith("{") or '"duration_ms"' not in line:
-                continue
-            try:
-                entry = json.loads(line)
-                at = dt.datetime.fromisoformat(entry["time"])
-            except (ValueError, KeyError):
-                continue
-            if not start <= at <= end:
-                continue
-            if entry.get("view") in ("api-token", "login") and entry.get("method") == "POST":
-                signed = max(signed, at)
-            elif entry.get("view") == view:
-                hits.append(at)
+    for at, entry in request_lines(log, start, end):
+        if entry.get("view") in ("api-token", "login") and entry.get("method") == "POST":
+            signed = max(signed, at)
+        elif entry.get("view") == view:
+            hits.append(at)
     span = (end - signed).total_seconds()
     count = sum(1 for at in hits if at > signed)
     return (count / span if span > 0 else 0.0), span

@@ -9,7 +9,6 @@ second worker runs the next sweep. The sweep is one transaction: the killed one 
 from __future__ import annotations
 
 import datetime as dt
-import email
 import os
 import re
 import signal
@@ -17,7 +16,6 @@ import subprocess
 import sys
 import time
 import uuid
-from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,7 @@ from cases import tasks
 from cases.deadlines import SWEEP_LOCK
 from cases.models import DeadlineFlag, DeadlineMark, MailState, NoticeKind, Notification
 from cases.services import case_accept
+from cityops import invariants
 from cityops.celery import app
 from departments.models import AuthorityRule, CaseType
 from tests.support.databases import database_url
@@ -126,17 +125,6 @@ def sweep_sessions() -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
-def mails_in(folder: Path) -> list[tuple[str, str]]:
-    """(recipient, subject) of every message the file backend wrote; a file holds a connection's messages."""
-    found = []
-    for path in sorted(folder.glob("*.log")):
-        for chunk in path.read_text().split("-" * 79):
-            if chunk.strip():
-                message = email.message_from_string(chunk.strip())
-                found.append((message["To"], str(make_header(decode_header(message["Subject"])))))
-    return found
-
-
 def test_a_worker_killed_mid_sweep_leaves_the_next_sweep_to_flag_and_mail_once(overdue_cases, marks_held, tmp_path):
     queue = f"cityops-kill-{uuid.uuid4().hex[:12]}"
     mail_dir = tmp_path / "mail"
@@ -180,7 +168,7 @@ def test_a_worker_killed_mid_sweep_leaves_the_next_sweep_to_flag_and_mail_once(o
     assert sorted(flags) == sorted((case.pk, DeadlineFlag.OVERDUE) for case in overdue_cases)
     per_case = {(n.recipient_id, n.case_id) for n in notices}
     assert len(per_case) == notices.count() >= len(overdue_cases)
-    mailed = mails_in(mail_dir)
+    mailed = list(invariants.mails_in(mail_dir))
     assert len(mailed) == notices.count()
     assert len(set(mailed)) == len(mailed)
 

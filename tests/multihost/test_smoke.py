@@ -17,7 +17,6 @@ import os
 import subprocess
 import time
 import uuid
-from email import message_from_string
 from pathlib import Path
 
 import psycopg2
@@ -28,6 +27,7 @@ from celery import Celery
 from django.db import connection
 
 from bench.crash_harness import Service
+from cityops import invariants
 from tests.support.databases import database_url
 
 pytestmark = pytest.mark.multihost
@@ -132,13 +132,8 @@ class Installation:
         self.celery.send_task("cases.tasks.flag_overdue", queue="sweep")
 
     def mails_about(self, reference: str) -> list[tuple[str, str]]:
-        found = []
-        for path in sorted(self.mail_dir.glob("*.log")):
-            for chunk in path.read_text().split("-" * 79):
-                if reference in chunk:
-                    message = message_from_string(chunk.strip())
-                    found.append((message["To"], message["Subject"]))
-        return found
+        """(recipient, subject) of the mails whose subject names the case (an overdue notice's does)."""
+        return [mail for mail in invariants.mails_in(self.mail_dir) if reference in mail[1]]
 
 
 def _admin(sql: str) -> None:
