@@ -1,5 +1,7 @@
 """API plumbing shared by every endpoint: authentication, pagination and the error format of DESIGN.md §5."""
 
+import copy
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
@@ -43,3 +45,20 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         return Response({"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)
+
+
+class FieldsBuiltOnce:
+    """For a ModelSerializer that shows rows: its fields built from the model once per class, not per instance.
+
+    DRF reads the model's fields and builds the serializer's again for every serializer it makes (for a case in
+    full, some forty fields and their nested ones, most of the cost of writing one out). Fields that depend only
+    on the class are the same each time; each instance still gets its own copies, since DRF binds them to it.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()  # type: ignore[misc]
+            cls._fields_built_once = built  # type: ignore[attr-defined]
+        return copy.deepcopy(built)

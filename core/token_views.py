@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from core.api import AUTHENTICATION_CLASSES
 from core.signin import locked_out
-from core.tokens import TokenAuthentication
+from core.tokens import TokenAuthentication, purge_expired
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -72,6 +72,7 @@ class ObtainTokenView(APIView):
             return locked_out(request)
         if user is None:
             raise ValidationError({"non_field_errors": [_("Unable to log in with provided credentials.")]})
+        purge_expired(user)
         token, secret = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
         # As the login page does: the last sign-in is recorded and axes clears the pair's failures.
         user_logged_in.send(sender=user.__class__, request=request, user=user)

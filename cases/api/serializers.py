@@ -27,6 +27,7 @@ from cases.models import (
     Submission,
 )
 from cases.services import routing_decision
+from core.api import FieldsBuiltOnce
 from core.forms import MAX_NOTE_LENGTH
 from core.periods import within_calendar
 from core.refusals import RefusalCode
@@ -68,7 +69,7 @@ CASE_FIELDS = ["reference", "title", "case_type", "locality", "amount", "source"
                "legal_basis", "supplement_requested_at", "supplement_items", "handover_late"]
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """A case as a list shows it: a summary of its description (read from `with_summaries`)."""
 
     case_type = code_of()
@@ -93,7 +94,7 @@ class CaseSerializer(serializers.ModelSerializer):
         return summary_of(case.description[:SUMMARY_CHARS + 1] if head is None else head)
 
 
-class CaseEventSerializer(serializers.ModelSerializer):
+class CaseEventSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
     # Plain strings in the schema: as enums they would give the case status choices a second and third
     # name there (drf-spectacular warns), until SPECTACULAR_SETTINGS names the set once.

@@ -156,7 +156,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ActionViewSe
         form = serializers.CaseCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         case = services.case_create(actor=request.user, **form.validated_data)
-        return Response(self._detail(case), status=status.HTTP_201_CREATED)
+        # The service hands the new case back with all that its detail shows (`policy.with_first_details`).
+        detail = serializers.CaseDetailSerializer(case, context=self.get_serializer_context())
+        return Response(detail.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,11 +31,15 @@ def next_reference(*, prefix: str, day: dt.date) -> str:
     """The next dossier code `<unit>-<YYMMDD>-<NNNN>` for a unit and day.
 
     Must run inside the transaction that saves the case: the counter row stays locked until commit, so
-    concurrent intakes queue on it, and a rolled-back intake gives its number back (no gaps).
+    concurrent intakes queue on it, and a rolled-back intake gives its number back (no gaps). One statement
+    makes the day's row or takes its next number, so that the lock is held from as late as possible.
     """
-    counter, _created = ReferenceCounter.objects.get_or_create(prefix=prefix, day=day)
-    ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-    number = ReferenceCounter.objects.filter(pk=counter.pk).values_list("last", flat=True).get()
+    table = ReferenceCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, day, last) VALUES (%s, %s, 1) "  # noqa: S608 - the model's own table
+            f"ON CONFLICT (prefix, day) DO UPDATE SET last = {table}.last + 1 RETURNING last", [prefix, day])
+        (number,) = cursor.fetchone()
     return f"{prefix}-{day:%y%m%d}-{number:04d}"
 
 
@@ -120,6 +123,8 @@ def case_create(
         case_type_id=case_type.pk, locality_id=locality.pk if locality else None, amount=amount, on=received_on
     )
     calendar = get_calendar(tokens)
+    # Read before the counter's lock is taken, which the day's other intakes at the desk wait on.
+    owner = Department.objects.get(pk=decision.rule.owner_id) if decision.rule is not None else None
     with transaction.atomic():
         case = Case(
             reference=next_reference(prefix=_receiving_prefix(receiving_unit), day=received_on),
@@ -128,9 +133,10 @@ def case_create(
             received_at=received_at, receiving_unit=receiving_unit, created_by=actor, created_at=now,
             key_task=key_task, triage_since=now, handover_due_at=handover_due(received_at, calendar),
         )
-        if decision.rule is not None:
-            hand_over(case, owner_id=decision.rule.owner_id, rule=decision.rule,
-                       processing_days=decision.rule.processing_days, now=now, calendar=calendar)
+        if decision.rule is not None and owner is not None:
+            hand_over(case, owner_id=owner.pk, rule=decision.rule, processing_days=decision.rule.processing_days,
+                       now=now, calendar=calendar)
+            case.owner = owner
         else:
             case.status = Status.TRIAGE
             case.triage_reason = decision.reason
@@ -140,7 +146,7 @@ def case_create(
         if decision.rule is not None:
             events.append(CaseEvent(
                 case=case, actor=actor, at=now, action=EventAction.ROUTED, from_status=Status.TRIAGE,
-                to_status=Status.ROUTED, to_department_id=case.owner_id,
+                to_status=Status.ROUTED, to_department=owner,
                 payload={"rule": decision.rule.id, "due_date": due_date_of(case).isoformat(),
                          "handover_late": case.handover_late},
             ))
@@ -153,7 +159,7 @@ def case_create(
         # The case is new, in this transaction: nobody else can append to its trail, which starts here.
         chain(events, previous="")
         CaseEvent.objects.bulk_create(events)
-    return case
+    return policy.with_first_details(case, events)
 
 
 def routing_decision(case: Case, *, index: RoutingIndex | None = None) -> Decision:

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -7,7 +8,7 @@ from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Status
 from departments.models import CaseType
-from tests.support.api import NON_CLERKS, ROLES
+from tests.support.api import NON_CLERKS, ROLES, issue_token, token_client
 from tests.support.world import local_datetime
 
 URL = "/api/v1/cases/"
@@ -84,6 +85,48 @@ def test_case_without_rule_waits_in_triage(api):
     assert (body["status"], body["owner"], body["due_date"], body["rule"], body["triage_reason"]) == (
         "triage", None, None, None, "no_rule")
     assert body["events"][-1]["action"] == "triaged"
+
+
+@pytest.mark.parametrize("body", [NEW_CASE, {"title": "Kiến nghị về tiếng ồn", "case_type": "petition"}],
+                         ids=["routed", "triage"])
+def test_the_answer_to_an_intake_is_the_case_as_its_own_address_shows_it(api, body):
+    # The answer is built from what intake wrote, without reading it back: it must not differ in anything.
+    CaseType.objects.create(code="petition", name="Đơn kiến nghị", processing_days=10)
+    admin = api("admin")
+
+    answer = admin.post(URL, body, format="json")
+
+    assert answer.status_code == 201
+    assert answer.json() == admin.get(f"{URL}{answer.json()['reference']}/").json()
+
+
+TABLE = re.compile(r'\b(?:INTO|FROM|UPDATE)\s+"?(\w+)"?')
+
+
+def statement_kinds(queries) -> list[tuple[str, str]]:
+    """(verb, first table) of each statement, without the transaction's own (BEGIN, SAVEPOINT, ...)."""
+    return [(query["sql"].split(" ", 1)[0], TABLE.search(query["sql"]).group(1)) for query in queries
+            if query["sql"].startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))]
+
+
+def test_an_intake_through_a_token_reads_its_inputs_and_writes_three_tables(city, settings):
+    # What it costs at the desk's busiest hour: the token with its person and unit, the case type, the locality
+    # and the owner read; the day's counter, the case and its first events written; nothing read back for the
+    # answer.
+    client = token_client(issue_token(city.user("clerk")))
+    client.post(URL, NEW_CASE, format="json")  # the routing index and the calendar, built once per process
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, NEW_CASE, format="json")
+
+    assert response.status_code == 201
+    # Without Redis's announcements (as in these tests) the rules' generation is read instead, for the routing
+    # and again for the answer's competent unit.
+    fresh = [] if settings.GENERATIONS_PUBSUB else [("SELECT", "departments_generation")]
+    assert statement_kinds(queries) == [
+        ("SELECT", "knox_authtoken"), ("SELECT", "departments_casetype"), ("SELECT", "departments_department"),
+        *fresh, ("SELECT", "departments_department"),
+        ("INSERT", "cases_referencecounter"), ("INSERT", "cases_case"), ("INSERT", "cases_caseevent"), *fresh]
 
 
 @pytest.mark.parametrize("role", NON_CLERKS)

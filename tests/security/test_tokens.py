@@ -40,6 +40,25 @@ def test_a_token_ends_after_api_token_hours(city, settings):
     assert AuthToken.objects.filter(user=city.user("clerk")).count() == 1
 
 
+def test_expired_tokens_nobody_presents_are_removed_at_the_next_sign_in(city):
+    clerk = city.user("clerk")
+    live = issue_token(clerk, made_at=timezone.now() - dt.timedelta(hours=9))
+    for hours in (11, 30):
+        issue_token(clerk, made_at=timezone.now() - dt.timedelta(hours=hours))
+    issue_token(city.user("head"), made_at=timezone.now() - dt.timedelta(hours=11))
+
+    # A request with a live token reads that token only, and leaves the others as they are.
+    assert works(live)
+    assert AuthToken.objects.filter(user=clerk).count() == 3
+
+    fresh = obtain_token("clerk").json()["token"]
+
+    assert works(live) and works(fresh)
+    assert AuthToken.objects.filter(user=clerk).count() == 2
+    # Another person's expired token waits for their own sign-in (or for being presented).
+    assert AuthToken.objects.filter(user=city.user("head")).count() == 1
+
+
 def test_a_fresh_token_stops_working_once_the_clock_passes_its_expiry(city, clock):
     token = obtain_token("clerk").json()["token"]
     assert works(token)
