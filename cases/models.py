@@ -545,7 +545,10 @@ class Notification(Notice):
         verbose_name_plural = _("notifications")
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
-            models.Index(fields=["created_at"], condition=Q(mail_state="pending"), name="notification_mail_pending"),
+            # The mail queue in the order it is sent (cases.notifications), so that claiming the next notice reads one
+            # entry: on created_at alone, the planner sorted every pending notice, with its joins, for each mail.
+            models.Index(fields=["created_at", "id"], condition=Q(mail_state="pending"),
+                         name="notification_mail_pending"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "kind", "case", "on_date"], name="one_case_deadline_notice",
