@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -352,6 +353,12 @@ def _tree_seconds(root) -> float:
     return total
 
 
+def _reaped_seconds() -> float:
+    """CPU seconds of this process's children that have exited and been waited for (during a phase: locust)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def postmaster():
     import psutil
 
@@ -422,6 +429,7 @@ def run_locust(phase: Phase, args, *, work: Path, plan_path: Path, roots: dict, 
     log = work / f"{prefix.name}.log"
     locust = Service("locust", command, log)
     before = read_cpu(roots)
+    reaped_before = _reaped_seconds()
     phase.started_utc = dt.datetime.now(dt.UTC)
     locust.start(env)
     roots = {**roots, "locust": _process(locust.process.pid)}
@@ -434,6 +442,8 @@ def run_locust(phase: Phase, args, *, work: Path, plan_path: Path, roots: dict, 
     phase.ended_utc = dt.datetime.now(dt.UTC)
     phase.wall = after.at - before.at
     phase.cpu = {name: after.trees.get(name, 0.0) - before.trees.get(name, 0.0) for name in after.trees}
+    # Locust has exited by now and its figures went with it; once reaped they are counted in this process's.
+    phase.cpu["locust"] = max(phase.cpu.get("locust", 0.0), _reaped_seconds() - reaped_before)
     phase.machine_cpu = after.machine - before.machine
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
