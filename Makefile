@@ -66,6 +66,8 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 # The worker runs beat inside it (-B): one process is enough on one machine, and the broker (Redis when
 # REDIS_URL is set, else a folder under var/celery) needs no server. It stops when the web server stops.
 run: export DEBUG := 1
+# Links in mail lead to where this server answers, unless SITE_URL says otherwise.
+run: export SITE_URL := $(or $(SITE_URL),http://$(HOST):$(PORT))
 run: .venv
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo

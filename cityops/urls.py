@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/password_reset/", signin.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/session/", sessions.session_status, name="session-status"),
     path("accounts/session/keep-alive/", sessions.session_keep_alive, name="session-keep-alive"),
+    path("accounts/logout/", signin.LogoutView.as_view(), name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("cityops.api_urls")),

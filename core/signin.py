@@ -14,10 +14,11 @@ import logging
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,26 @@ def locked_out(request, original_response=None, credentials=None, *args, **kwarg
                           {"message": lockout_message(), "minutes": settings.LOGIN_COOLOFF_MINUTES}, status=429)
     response["Retry-After"] = retry_after
     return response
+
+
+# --- signing out ---------------------------------------------------------------------------------------------
+
+class LogoutView(auth_views.LogoutView):
+    """Signing out is a POST (the menu's button), as Django requires, so that no link or image can sign a person
+    out. An address typed or bookmarked (a GET) asks first, with the same button, instead of an empty 405; a
+    person already signed out is taken to the login page. Either way the login page then says so."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
+        return render(request, "registration/logout_confirm.html")
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have signed out. Sign in again to continue."))
+        return response
 
 
 # --- password reset ------------------------------------------------------------------------------------------

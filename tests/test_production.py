@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import shutil
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +25,27 @@ from cityops import celery as celery_module
 from cityops import health
 from cityops.logcontext import RequestIdFilter
 from cityops.requestlog import HEADER
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- make run ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "http://127.0.0.1:8765"),
+                                                 ("https://cityops.example.vn", "https://cityops.example.vn")])
+def test_make_run_points_the_links_in_mail_at_its_own_port_unless_told_otherwise(given, expected):
+    # make's own account of the rules (-p), running nothing (-n): what `make run` exports to the server and to the
+    # worker that renders the mail.
+    environment = {key: value for key, value in os.environ.items() if key != "SITE_URL"}
+    if given:
+        environment["SITE_URL"] = given
+    make = shutil.which("make")
+    assert make, "make is what the README's quick start runs"
+    rules = subprocess.run([make, "-p", "-n", "run", "HOST=127.0.0.1", "PORT=8765"], cwd=ROOT, env=environment,
+                           capture_output=True, text=True, check=True).stdout
+
+    assert f"run: SITE_URL := {expected}" in rules.splitlines()
+
 
 # --- Static files ----------------------------------------------------------------------------------------------
 

@@ -226,3 +226,37 @@ def test_argon2_is_the_first_hasher():
     from cityops import settings as site_settings
 
     assert site_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+# --- signing out -----------------------------------------------------------------------------------------------
+
+def test_signing_out_is_a_post_and_the_login_page_then_says_so(city):
+    client = Client()
+    client.force_login(city.user("head"))
+    token = issue_token(city.user("head"))
+
+    response = client.post("/accounts/logout/", follow=True)
+
+    assert response.redirect_chain == [("/accounts/login/", 302)]
+    assert "Bạn đã đăng xuất" in response.content.decode()
+    assert client.get("/cases/").status_code == 302
+    # Signing out of the site ends the person's API tokens too.
+    assert token_client(token).get("/api/v1/cases/").status_code == 401
+
+
+def test_a_typed_logout_address_asks_first_and_signs_nobody_out(city):
+    client = Client()
+    client.force_login(city.user("head"))
+
+    page = client.get("/accounts/logout/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-test="logout-confirm"' in body and 'method="post" action="/accounts/logout/"' in body
+    assert client.get("/cases/").status_code == 200
+
+
+def test_a_typed_logout_address_takes_someone_signed_out_to_the_login_page(db):
+    response = Client().get("/accounts/logout/")
+
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/")
