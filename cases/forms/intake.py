@@ -46,8 +46,10 @@ class IntakeForm(RoutingInputsForm):
     applicant_contact = forms.CharField(
         label=_("Applicant contact"), max_length=200, required=False, help_text=_("Phone, e-mail or address."),
     )
+    # No initial value: a form left open for an hour would otherwise log the minute it was opened, not the one
+    # the dossier was saved (the receipt's time is when the desk records it, unless the clerk says earlier).
     received_at = forms.DateTimeField(
-        label=_("Received at"), required=False, initial=_now_to_the_minute, validators=[within_calendar],
+        label=_("Received at"), required=False, validators=[within_calendar],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL_FORMAT),
         input_formats=[DATETIME_LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         help_text=_("Empty: now. Never in the future."),

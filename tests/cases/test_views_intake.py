@@ -1,6 +1,7 @@
 """The intake page: who may use it, the routing preview, saving, and bad input that must save nothing."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -39,6 +40,20 @@ def test_the_intake_desk_opens_the_form(signed_in, role):
     assert response.status_code == 200
     assert b'name="received_at"' in response.content
     assert b'type="datetime-local"' in response.content
+
+
+def test_a_form_left_open_logs_the_time_it_was_saved_not_the_time_it_was_opened(signed_in, city, clock):
+    client = signed_in("clerk")
+    opened = clock.set(timezone.now().replace(second=0, microsecond=0) - dt.timedelta(hours=2))
+    page = client.get(URL).content.decode()
+    # Nothing filled in to be sent back unchanged: an empty time means "when saved", as the field says.
+    (field,) = re.findall(r'<input[^>]*name="received_at"[^>]*>', page)
+    assert " value=" not in field
+
+    saved = clock.set(opened + dt.timedelta(minutes=47))
+    client.post(URL, form_data(city, action="save"))
+
+    assert Case.unscoped.get().received_at == saved
 
 
 @pytest.mark.parametrize("role", OTHERS)
