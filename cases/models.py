@@ -240,6 +240,7 @@ class EventAction(models.TextChoices):
     CONSULTATION_ASSIGNED = "consultation_assigned", _("Consultation assigned")
     CONSULTATION_ANSWERED = "consultation_answered", _("Opinion given")
     DEEMED_AGREED = "deemed_agreed", _("Deemed to agree after silence")
+    CONSULTATION_WITHDRAWN = "consultation_withdrawn", _("Opinion request withdrawn")
     RECONCILED = "reconciled", _("Disagreement reconciled")
     EXTENDED = "extended", _("Deadline extended")
     KEY_TASK_SET = "key_task_set", _("Marked as a key task")
@@ -431,6 +432,8 @@ class ConsultationStatus(models.TextChoices):
     OPEN = "open", _("Waiting for an answer")
     ANSWERED = "answered", _("Answered")
     DEEMED_AGREED = "deemed_agreed", _("Deemed to agree (no answer by the deadline)")
+    # The case was settled while the request was open: there is nothing left to give an opinion on.
+    WITHDRAWN = "withdrawn", _("Withdrawn: the case was settled")
 
 
 class Position(models.TextChoices):

@@ -37,17 +37,35 @@ MAIL_BATCH = 500
 def notify_assignment(*, event: CaseEvent, assignee, department_id: int, actor, consultation=None) -> None:
     """Tell the new assignee and the unit's head about a new assignment; never the person who made it."""
     recipients = {assignee.pk: assignee} if assignee.is_active else {}
-    for head in Staff.objects.filter(department_id=department_id, role=Role.HEAD,
-                                     user__is_active=True).select_related("user"):
-        recipients.setdefault(head.user_id, head.user)
+    recipients.update(_unit_leads(department_id, Role.HEAD, skip=recipients))
+    _write_notices(NoticeKind.ASSIGNED, event=event, recipients=recipients, actor=actor, consultation=consultation,
+                   ignore_conflicts=True)
+
+
+def notify_withdrawal(*, event: CaseEvent, consultation, actor) -> None:
+    """Tell the consulted unit's head and deputies, and the person preparing its answer, that the request is
+    withdrawn: they stop working on it. Never the person who settled the case."""
+    assignee = consultation.assignee
+    recipients = {assignee.pk: assignee} if assignee is not None and assignee.is_active else {}
+    recipients.update(_unit_leads(consultation.department_id, Role.HEAD, Role.DEPUTY, skip=recipients))
+    _write_notices(NoticeKind.WITHDRAWN, event=event, recipients=recipients, actor=actor, consultation=consultation)
+
+
+def _unit_leads(department_id: int, *roles: str, skip: dict) -> dict:
+    leads = Staff.objects.filter(department_id=department_id, role__in=roles, user__is_active=True)
+    return {lead.user_id: lead.user for lead in leads.exclude(user_id__in=list(skip)).select_related("user")}
+
+
+def _write_notices(kind: str, *, event: CaseEvent, recipients: dict, actor, consultation=None,
+                   ignore_conflicts: bool = False) -> None:
     recipients.pop(actor.pk, None)
     if not recipients:
         return
     Notification.objects.bulk_create([
-        Notification(recipient=user, kind=NoticeKind.ASSIGNED, case_id=event.case_id, event=event,
-                     consultation=consultation, mail_state=MailState.PENDING if user.email else MailState.NONE)
+        Notification(recipient=user, kind=kind, case_id=event.case_id, event=event, consultation=consultation,
+                     mail_state=MailState.PENDING if user.email else MailState.NONE)
         for user in recipients.values()
-    ], ignore_conflicts=True)
+    ], ignore_conflicts=ignore_conflicts)
     queue_mail()
 
 

@@ -173,6 +173,8 @@ def transitions() -> Transitions:
         EventAction.DISPUTE_SETTLED: stays(every),
         EventAction.ATTACHMENT_ADDED: stays(declared(services.attachment_add)),
         EventAction.CONSULTED: stays(declared(services.case_consult)),
+        # Written by the move that settles the case, after it.
+        EventAction.CONSULTATION_WITHDRAWN: stays([Status.RESOLVED]),
         # Moves on a consultation, and the sweep's silence, leave the case as it is, whatever it is.
         EventAction.CONSULTATION_ASSIGNED: stays(every),
         EventAction.CONSULTATION_ANSWERED: stays(every),

@@ -23,6 +23,7 @@ class NoticeKind(models.TextChoices):
     DUE_SOON = "due_soon", _("Due soon")
     OVERDUE = "overdue", _("Overdue")
     DIGEST = "digest", _("Daily digest")
+    WITHDRAWN = "withdrawn", _("Request withdrawn")
 
 
 DEADLINE_KINDS = (NoticeKind.DUE_SOON, NoticeKind.OVERDUE)

@@ -15,7 +15,7 @@ from departments.models import AuthorityRule, CaseType, DecisionLevel
 from oversight.models import ActionKind, CommendationLevel, InspectionKind, Severity, ViolationKind, ViolationSource
 from oversight.services import commendation_record, inspection_record, violation_record
 from tests.support.api import Consults
-from tests.support.cases import Clock, Consulting, Stages
+from tests.support.cases import Clock, Consulting, Stages, type_requiring_an_opinion
 from tests.support.oversight import staff_november, units_november
 from tests.support.world import City, build_city
 
@@ -146,12 +146,9 @@ def media_root(settings, tmp_path):
 def appraisal_type(city):
     """A city-level matter of the owner whose rule requires the consulted department's opinion in 3 working
     days (the type's own 4 days are the fallback); the outsider department is not a required consultee."""
-    kind = CaseType.objects.create(code="project-appraisal", name="Thẩm định báo cáo nghiên cứu khả thi dự án",
-                                   processing_days=15, consultation_days=4)
-    rule = AuthorityRule.objects.create(case_type=kind, owner=city.owner, decision_level=DecisionLevel.CITY_COMMITTEE,
-                                        consultation_days=3, legal_basis="Luật Xây dựng 2014, Điều 57")
-    rule.required_consultees.set([city.consulted])
-    return kind
+    return type_requiring_an_opinion(city, code="project-appraisal", name="Thẩm định báo cáo nghiên cứu khả thi dự án",
+                                     decision_level=DecisionLevel.CITY_COMMITTEE,
+                                     legal_basis="Luật Xây dựng 2014, Điều 57")
 
 
 # The handler who answers for each unit in the shared city.

@@ -29,7 +29,7 @@ from cases.models import (
     RuleDispute,
     Status,
 )
-from cases.notifications import notify_assignment
+from cases.notifications import notify_assignment, notify_withdrawal
 from cases.services.common import case_service, consultation_service, owner_id_of, record, save_case
 from core.bulk import unlocked
 from core.refusals import RefusalCode, Refused
@@ -142,6 +142,10 @@ def consultation_respond(*, consultation: Consultation, actor: User, position: s
     if consultation.status == ConsultationStatus.ANSWERED:
         raise Refused(RefusalCode.INVALID_TRANSITION, _("This consultation was already answered."),
                       consultation=consultation.pk)
+    if consultation.status == ConsultationStatus.WITHDRAWN:
+        raise Refused(RefusalCode.INVALID_TRANSITION, _(
+            "This request was withdrawn when the case was settled; no opinion is needed any more."),
+            consultation=consultation.pk)
     now = timezone.now()
     # A late answer still counts (it replaces the presumed agreement) but stays late in the figures.
     consultation.status, consultation.position, consultation.comment = ConsultationStatus.ANSWERED, position, comment
@@ -204,8 +208,9 @@ def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None
     return deemed
 
 
-def consultation_gates(case: Case) -> None:
-    """Agree before you submit (DESIGN.md §2 rule 7). Run `deem_silent_consultations_agreed` first."""
+def require_opinions(case: Case) -> dict[int, Consultation]:
+    """The opinions the rule requires, each given or deemed given, before the case is submitted or resolved
+    (DESIGN.md §2 rule 7). Run `deem_silent_consultations_agreed` first. Returns the latest round per unit."""
     latest = latest_rounds(case.consultations.select_related("department"))
     by_code = {c.department.code: c for c in latest.values()}
     pending = [code for code in required_consultee_codes(case)
@@ -215,6 +220,18 @@ def consultation_gates(case: Case) -> None:
         raise Refused(RefusalCode.CONSULTATIONS_PENDING, _(
             "The rule requires opinions that have not been given yet (nor deemed given): %(units)s.")
             % {"units": ", ".join(names.get(code, code) for code in pending)}, departments=pending)
+    return latest
+
+
+def deem_silence(case: Case) -> None:
+    """Before a move that needs the required opinions: silence turns into agreement in its own transaction, so
+    it stays recorded if the move is refused."""
+    deem_silent_consultations_agreed(cases=[case.pk])
+
+
+def consultation_gates(case: Case) -> None:
+    """Agree before you submit (DESIGN.md §2 rule 7). Run `deem_silent_consultations_agreed` first."""
+    latest = require_opinions(case)
     unreconciled = [c for c in latest.values() if c.position == Position.DISAGREE
                     and not Reconciliation.objects.filter(consultation=c).exists()]
     if unreconciled:
@@ -222,6 +239,23 @@ def consultation_gates(case: Case) -> None:
             "Disagreements without a recorded settlement by your department's head: %(units)s.")
             % {"units": ", ".join(c.department.name for c in unreconciled)},
             consultations=[c.pk for c in unreconciled])
+
+
+def withdraw_open_consultations(case: Case, actor: User) -> list[Consultation]:
+    """The requests still open when a case is settled are withdrawn: the consulted unit has nothing left to give
+    an opinion on, and can no longer answer. Each gets an event on the case and a notice to the consulted unit.
+    Runs in the settling move's transaction, with the case locked."""
+    withdrawn = list(case.consultations.filter(status=ConsultationStatus.OPEN).select_related("assignee")
+                     .order_by("id"))
+    if not withdrawn:
+        return []
+    Consultation.unscoped.filter(pk__in=[c.pk for c in withdrawn]).update(status=ConsultationStatus.WITHDRAWN)
+    for consultation in withdrawn:
+        consultation.status = ConsultationStatus.WITHDRAWN
+        event = record(case, actor, EventAction.CONSULTATION_WITHDRAWN, from_status=case.status,
+                       from_department_id=consultation.department_id, consultation=consultation.pk)
+        notify_withdrawal(event=event, consultation=consultation, actor=actor)
+    return withdrawn
 
 
 @case_service("reconcile", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("reconciled"))

@@ -14,6 +14,7 @@ from cases import policy
 from cases.models import Case, DeadlineMark, EventAction, Return, Status, TriageReason
 from cases.notifications import notify_assignment
 from cases.services.common import case_service, due_date_of, mark_resolved, owner_id_of, record, save_case
+from cases.services.consultations import deem_silence, require_opinions, withdraw_open_consultations
 from cases.services.intake import HANDED_OVER_FIELDS, hand_over, routing_decision
 from core.refusals import RefusalCode, Refused
 from departments.models import HANDLER_ROLES, DecisionLevel, Department, Staff
@@ -71,16 +72,23 @@ def is_city_level(case: Case) -> bool:
     return case.decision_level in (DecisionLevel.CITY_COMMITTEE, DecisionLevel.CHAIRMAN)
 
 
-@case_service("resolve", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("resolved"))
+@case_service("resolve", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("resolved"),
+              before=deem_silence, refuses=[RefusalCode.CONSULTATIONS_PENDING])
 def case_resolve(*, case: Case, actor: User, note: str) -> Case:
-    """The owner's head or deputy settles a department-level matter (directive: decide within your authority)."""
+    """The owner's head or deputy settles a department-level matter (directive: decide within your authority).
+
+    Not while an opinion the rule requires is still awaited (directive: consult the right units); requests for
+    other opinions still open are withdrawn with the case.
+    """
     if is_city_level(case):
         raise Refused(RefusalCode.INVALID_TRANSITION, _("This matter is decided by the City Committee; submit it "
                                                         "with a summary instead of resolving it."))
+    require_opinions(case)
     case.status, case.resolution = Status.RESOLVED, note
     mark_resolved(case, timezone.now())
     save_case(case, "status", "resolved_at", "working_days_taken", "resolution")
     record(case, actor, EventAction.RESOLVED, from_status=Status.IN_PROGRESS, note=note)
+    withdraw_open_consultations(case, actor)
     return case
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import Case, EventAction, Outcome, Status, Submission
 from cases.services.common import case_service, mark_resolved, owner_id_of, record, save_case
-from cases.services.consultations import consultation_gates, deem_silent_consultations_agreed
+from cases.services.consultations import consultation_gates, deem_silence, withdraw_open_consultations
 from cases.services.handling import is_city_level
 from core.refusals import RefusalCode, Refused
 
@@ -27,13 +27,8 @@ def submission_gates(case: Case) -> None:
     consultation_gates(case)
 
 
-def _deem_silence(case: Case) -> None:
-    # Silence turns into agreement in its own transaction, so it stays recorded if the submission is refused.
-    deem_silent_consultations_agreed(cases=[case.pk])
-
-
 @case_service("submit", who=policy.OWNER_LEADS, statuses=[Status.IN_PROGRESS], verb=_("submitted"),
-              before=_deem_silence, refuses=[RefusalCode.WITHIN_OWN_AUTHORITY, RefusalCode.CONSULTATIONS_PENDING,
+              before=deem_silence, refuses=[RefusalCode.WITHIN_OWN_AUTHORITY, RefusalCode.CONSULTATIONS_PENDING,
                                              RefusalCode.UNRESOLVED_DISAGREEMENT])
 def case_submit(*, case: Case, actor: User, summary: str) -> Case:
     """The owner's head or deputy sends a city-level matter up with a summary.
@@ -77,6 +72,8 @@ def case_decide(*, case: Case, actor: User, outcome: str, note: str = "") -> Cas
         save_case(case, "status", "outcome", "resolved_at", "working_days_taken", "resolution")
     record(case, actor, EventAction.DECIDED, from_status=Status.SUBMITTED, note=note, outcome=outcome,
            submission=submission.pk)
+    if case.status == Status.RESOLVED:
+        withdraw_open_consultations(case, actor)
     return case
 
 

@@ -43,6 +43,8 @@ INBOX_FILTERS: dict[str, InboxFilter] = {
         status=ConsultationStatus.DEEMED_AGREED), ("-deemed_agreed_at", "-id")),
     "answered": InboxFilter(gettext_lazy("Answered"), lambda window: Q(status=ConsultationStatus.ANSWERED),
                             ("-answered_at", "-id")),
+    "withdrawn": InboxFilter(gettext_lazy("Withdrawn"), lambda window: Q(status=ConsultationStatus.WITHDRAWN),
+                             ("-requested_at", "-id")),
 }
 
 

@@ -252,5 +252,5 @@ def test_the_schema_documents_the_consultation_endpoints(db):
     parameters = {p["name"] for p in paths["/api/v1/consultations/"]["get"]["parameters"]}
     assert {"department", "status", "overdue", "case", "required", "page", "page_size"} <= parameters
     assert set(components["Consultation"]["properties"]) == CONSULTATION_FIELDS
-    assert components["ConsultationStatusEnum"]["enum"] == ["open", "answered", "deemed_agreed"]
+    assert components["ConsultationStatusEnum"]["enum"] == ["open", "answered", "deemed_agreed", "withdrawn"]
     assert components["PositionEnum"]["enum"] == ["agree", "agree_with_comments", "disagree", "not_competent"]

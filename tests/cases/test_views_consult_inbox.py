@@ -141,7 +141,8 @@ def spread(city, consulting, clock):
 def test_each_filter_lists_its_requests_most_urgent_first(signed_in, spread, show, expected):
     response = signed_in("consulted_specialist").get(URL, {"show": show})
     assert listed(response) == [spread[name] for name in expected]
-    assert counts(response) == {"open": 4, "due_soon": 2, "overdue": 1, "deemed_agreed": 1, "answered": 1}
+    assert counts(response) == {"open": 4, "due_soon": 2, "overdue": 1, "deemed_agreed": 1, "answered": 1,
+                                "withdrawn": 0}
 
 
 def test_badges_mark_overdue_and_due_soon_requests(signed_in, spread):

@@ -365,3 +365,13 @@ def assert_consult_invalid(service, field: str, **kwargs) -> None:
     assert (footprint(case), consultation_footprint(case), last_event_id(case)) == (before, consulted, last)
 
 
+def type_requiring_an_opinion(city, *, code: str, name: str, decision_level: str, legal_basis: str):
+    """A case type of the owner whose rule requires the consulted department's opinion (3 working days; the
+    type's own 4 are the fallback)."""
+    from departments.models import AuthorityRule, CaseType
+
+    kind = CaseType.objects.create(code=code, name=name, processing_days=15, consultation_days=4)
+    rule = AuthorityRule.objects.create(case_type=kind, owner=city.owner, decision_level=decision_level,
+                                        consultation_days=3, legal_basis=legal_basis)
+    rule.required_consultees.set([city.consulted])
+    return kind

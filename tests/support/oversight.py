@@ -165,7 +165,6 @@ def units_november(city, log_case, clock) -> dict:
     """
     sxd, snnmt, stc = city.owner, city.consulted, city.outsider
     head, specialist = city.user("head"), city.user("specialist")
-    city.permit_rule.required_consultees.set([stc])
     signage = CaseType.objects.create(code="signage", name="Cấp phép biển quảng cáo", processing_days=20)
     signage_rule = AuthorityRule.objects.create(case_type=signage, owner=sxd, legal_basis="Nghị định 70/2026")
     forestry = CaseType.objects.create(code="forestry", name="Khai thác rừng trồng", processing_days=10)
@@ -190,7 +189,11 @@ def units_november(city, log_case, clock) -> dict:
     # October: the old cases, and what happens before the period.
     cases["F"] = accepted(local_datetime(2026, 10, 1, 9), title="F")
     cases["X"] = accepted(local_datetime(2026, 10, 1, 9), title="X")
+    # OV alone is logged while the rule requires Sở Tài chính's opinion: the others are resolved without
+    # consultations, which a required opinion would hold.
+    city.permit_rule.required_consultees.set([stc])
     cases["OV"] = accepted(local_datetime(2026, 10, 1, 9), title="OV")
+    city.permit_rule.required_consultees.clear()
     old_return = logged(local_datetime(2026, 10, 1, 9), title="Biển hiệu cũ", case_type=signage)
     cases["S"] = accepted(local_datetime(2026, 10, 1, 9), title="S")
     clock.set(local_datetime(2026, 10, 2, 9))
