@@ -108,6 +108,12 @@ def record(case: Case, actor: User | None, action: str, *, from_status: str, not
     )
 
 
+def already_responsible(assignee) -> str:
+    # Naming the person already named changes nothing: no event, no notice, and the form says so.
+    return _("%(user)s is already the person responsible; nothing was changed.") % {
+        "user": assignee.get_full_name() or assignee.username}
+
+
 def require_status(case: Case, allowed: Iterable[str], attempted: str) -> None:
     allowed = tuple(allowed)
     if case.status not in allowed:

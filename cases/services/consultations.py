@@ -30,7 +30,14 @@ from cases.models import (
     Status,
 )
 from cases.notifications import notify_assignment, notify_withdrawal
-from cases.services.common import case_service, consultation_service, owner_id_of, record, save_case
+from cases.services.common import (
+    already_responsible,
+    case_service,
+    consultation_service,
+    owner_id_of,
+    record,
+    save_case,
+)
 from core.bulk import unlocked
 from core.refusals import RefusalCode, Refused
 from departments.models import HANDLER_ROLES, Department, Staff
@@ -115,6 +122,8 @@ def consultation_assign(*, consultation: Consultation, actor: User, assignee: Us
         raise ValidationError({"assignee": _("%(user)s does not handle cases in %(unit)s.")
                                % {"user": assignee.username, "unit": consultation.department.name}})
     previous = consultation.assignee
+    if previous is not None and previous.pk == assignee.pk:
+        raise ValidationError({"assignee": already_responsible(assignee)})
     consultation.assignee = assignee
     consultation.save(update_fields=["assignee"])
     event = record(consultation.case, actor, EventAction.CONSULTATION_ASSIGNED,

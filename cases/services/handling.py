@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.models import Case, DeadlineMark, EventAction, Return, Status, TriageReason
 from cases.notifications import notify_assignment
-from cases.services.common import case_service, due_date_of, mark_resolved, owner_id_of, record, save_case
+from cases.services.common import (
+    already_responsible,
+    case_service,
+    due_date_of,
+    mark_resolved,
+    owner_id_of,
+    record,
+    save_case,
+)
 from cases.services.consultations import deem_silence, require_opinions, withdraw_open_consultations
 from cases.services.intake import HANDED_OVER_FIELDS, hand_over, routing_decision
 from core.refusals import RefusalCode, Refused
@@ -44,6 +52,8 @@ def case_assign(*, case: Case, actor: User, assignee: User) -> Case:
         raise ValidationError({"assignee": _("%(user)s does not handle cases in %(unit)s.")
                                % {"user": assignee.username, "unit": cast(Department, case.owner).name}})
     from_status, previous = case.status, case.assignee
+    if previous is not None and previous.pk == assignee.pk:
+        raise ValidationError({"assignee": already_responsible(assignee)})
     fields = ["assignee"]
     if case.status == Status.ROUTED:
         case.status, case.accepted_at = Status.IN_PROGRESS, timezone.now()

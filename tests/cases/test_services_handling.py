@@ -11,8 +11,15 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
 
-from cases.models import Attachment, CaseEvent, EventAction, Status
-from cases.services import attachment_add, case_accept, case_assign, case_propose, case_resolve
+from cases.models import Attachment, CaseEvent, EventAction, Notification, Status
+from cases.services import (
+    attachment_add,
+    case_accept,
+    case_assign,
+    case_propose,
+    case_resolve,
+    consultation_assign,
+)
 from tests.support.cases import (
     ACTIONS,
     PDF_BYTES,
@@ -24,6 +31,7 @@ from tests.support.cases import (
     png_bytes,
     stored_files,
 )
+from tests.support.world import local_datetime
 
 # accept, assign, propose, resolve ------------------------------------------------------------------------
 
@@ -73,6 +81,38 @@ def test_a_case_waiting_for_the_applicant_can_be_reassigned_and_keeps_waiting(ci
     case_assign(case=case, actor=city.user("head"), assignee=city.user("deputy"))
     case.refresh_from_db()
     assert (case.status, case.assignee) == (Status.AWAITING_SUPPLEMENT, city.user("deputy"))
+
+
+def test_naming_the_person_already_responsible_changes_nothing_and_says_so(city, stages):
+    case = stages.in_progress()  # assigned to the specialist
+    before, version = last_event_id(case), case.version
+    notices = Notification.objects.count()
+
+    with pytest.raises(ValidationError) as error:
+        case_assign(case=case, actor=city.user("head"), assignee=city.user("specialist"))
+
+    assert error.value.message_dict["assignee"] == [
+        f"{city.user('specialist').get_full_name()} đã là người chịu trách nhiệm; không có gì thay đổi."]
+    case.refresh_from_db()
+    assert (case.assignee, case.version, last_event_id(case)) == (city.user("specialist"), version, before)
+    assert Notification.objects.count() == notices
+
+
+def test_naming_the_person_already_preparing_an_opinion_changes_nothing(city, consulting, clock):
+    clock.set(local_datetime(2026, 4, 20, 9))
+    case = consulting.case()
+    clock.set(local_datetime(2026, 4, 29, 10))
+    [asked] = consulting.ask(case)
+    consultation_assign(consultation=asked, actor=city.user("consulted_head"),
+                        assignee=city.user("consulted_specialist"))
+    before = last_event_id(case)
+
+    with pytest.raises(ValidationError) as error:
+        consultation_assign(consultation=asked, actor=city.user("consulted_head"),
+                            assignee=city.user("consulted_specialist"))
+
+    assert "assignee" in error.value.message_dict
+    assert last_event_id(case) == before
 
 
 @pytest.mark.parametrize("assignee", ["clerk", "outsider_specialist", "city_office", "nobody"])
