@@ -254,8 +254,9 @@ def withdraw_open_consultations(case: Case, actor: User) -> list[Consultation]:
     """The requests still open when a case is settled are withdrawn: the consulted unit has nothing left to give
     an opinion on, and can no longer answer. Each gets an event on the case and a notice to the consulted unit.
     Runs in the settling move's transaction, with the case locked."""
-    withdrawn = list(case.consultations.filter(status=ConsultationStatus.OPEN).select_related("assignee")
-                     .order_by("id"))
+    # Locked first: an answer on its way waits, and then finds the request withdrawn instead of being overwritten.
+    withdrawn = list(case.consultations.select_for_update(of=("self",)).filter(status=ConsultationStatus.OPEN)
+                     .select_related("assignee").order_by("id"))
     if not withdrawn:
         return []
     Consultation.unscoped.filter(pk__in=[c.pk for c in withdrawn]).update(status=ConsultationStatus.WITHDRAWN)
