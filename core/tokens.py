@@ -25,7 +25,7 @@ from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
 from knox.crypto import hash_token
 from knox.models import AuthToken
-from knox.settings import CONSTANTS
+from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework import exceptions
 
@@ -56,6 +56,8 @@ class TokenAuthentication(KnoxTokenAuthentication):
                 token_expired.send(sender=self.__class__, username=auth_token.user.get_username(),
                                    source="auth_token")
                 raise invalid
+            if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                self.renew_token(auth_token)
             return self.validate_user(auth_token)
         raise invalid
 
