@@ -16,6 +16,7 @@ API admits and what the server allows cannot disagree.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -255,15 +256,21 @@ def with_first_details(case: Case, events: list[CaseEvent]) -> Case:
     # Where Django's prefetch_related keeps what it read (DRF clears the same cache after an update): a later
     # prefetch of these names finds them done, and `case.events.all()` serves the list as given.
     cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
-    for lookup in detail_relations():
-        rows = events if lookup.prefetch_through == "events" else []
-        if lookup.to_attr:
-            setattr(case, lookup.to_attr, rows)
+    for through, to_attr in _detail_relation_names():
+        rows = events if through == "events" else []
+        if to_attr:
+            setattr(case, to_attr, rows)
             continue
-        related = getattr(case, lookup.prefetch_through).all()
+        related = getattr(case, through).all()
         related._result_cache, related._prefetch_done = list(rows), True
-        cache[lookup.prefetch_through] = related
+        cache[through] = related
     return case
+
+
+@functools.cache
+def _detail_relation_names() -> tuple[tuple[str, str | None], ...]:
+    # The names only, read once: building the lookups' querysets on every intake would cost what was saved.
+    return tuple((lookup.prefetch_through, lookup.to_attr) for lookup in detail_relations())
 
 
 def case_details(user: AnyUser) -> QuerySet[Case]:
