@@ -1,4 +1,4 @@
-"""Benchmark (c): the overdue sweep and the heads' overdue desk on a million cases (issue 5).
+"""Benchmark (c): the overdue sweep and the heads' overdue desk on a million cases.
 
 On the data set of `deadlines_data` (kept in its own database and reused while its size and day match):
 

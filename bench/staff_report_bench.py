@@ -1,4 +1,4 @@
-"""Benchmark (d): the staff performance report over a million cases (issue 6, target ≤ 2 s).
+"""Benchmark (d): the staff performance report over a million cases (target ≤ 2 s).
 
 On the data set of `staff_report_data` (kept in its own database and reused while its spec, the migrations
 and the day match):

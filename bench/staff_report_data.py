@@ -1,6 +1,6 @@
 """The staff report benchmark's city: a million cases with the people behind every figure, loaded in bulk.
 
-The staff performance report (issue 6) counts, per person, cases resolved in a period and how many of
+The staff performance report counts, per person, cases resolved in a period and how many of
 them late, running cases overdue today, late returns, refused attempts to pass the unit's own work on, and
 consultations answered late. This data set gives every one of those figures real volume: a city of units
 each with a head, deputies, specialists and an intake clerk; two years of cases received day after day (so

@@ -1,4 +1,4 @@
-"""Forms of the oversight records (issue 6): inspections with their files, violations and what is done about
+"""Forms of the oversight records: inspections with their files, violations and what is done about
 them, commendations, and the filters of their lists.
 
 The forms read and tidy the input; the services in oversight/services.py judge it (dates, the inspection a

@@ -1,4 +1,4 @@
-"""An inspector's oversight journey in a real browser (issue 6 point 6): from the navigation to the oversight
+"""An inspector's oversight journey in a real browser: from the navigation to the oversight
 overview, a surprise inspection of Sở Xây dựng recorded with its PDF minutes, then from the inspection's page a
 violation found there, linked to a case by its reference; the violation's page lists the case and the handling
 due date, and the case's reference opens the case.

@@ -1,4 +1,4 @@
-"""A real Celery worker on real Redis runs the sweep and sends its mail, not eagerly (issue 5 points 1, 3, 8).
+"""A real Celery worker on real Redis runs the sweep and sends its mail, not eagerly.
 
 The worker is a separate process started as in production (`celery -A cityops worker`), pointed at this
 test run's PostgreSQL database, whose data the test commits first (transactional_db). Each run uses its own

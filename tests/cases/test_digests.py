@@ -1,4 +1,4 @@
-"""The heads' daily digest: one notice a day per head whose unit owes overdue or due-soon work (issue 5 point 3).
+"""The heads' daily digest: one notice a day per head whose unit owes overdue or due-soon work.
 
 At 07:30 on Friday 9 October 2026 the owner department (sxd) has an overdue complaint (due Thursday 8) and
 a key-task complaint due today; the consulted department (snnmt) owes an opinion due Monday 12, the next

@@ -1,4 +1,4 @@
-"""The periodic jobs: beat's schedule rows made by the migration, and the tasks they name (issue 5 point 1)."""
+"""The periodic jobs: beat's schedule rows made by the migration, and the tasks they name."""
 
 import datetime as dt
 

@@ -1,5 +1,5 @@
 """Key tasks (nhiệm vụ trọng tâm): a flag the owner's head or deputy and the city office set, and every list
-shows first (issue 5 point 6, DESIGN.md §1)."""
+shows first (DESIGN.md §1)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The overdue sweep: flags, notices, clearing, silence, idempotency (DESIGN.md §2 rule 9, §3; issue 5 point 2).
+"""The overdue sweep: flags, notices, clearing, silence, idempotency (DESIGN.md §2 rule 9, §3).
 
 The world: complaints take 3 working days; appraisals ask the outsider department (not required, with a
 justification) or the consulted department (required) for an opinion in 3 working days. The sweep runs at

@@ -1,4 +1,4 @@
-"""Two overdue sweeps at once on PostgreSQL: every item flagged once, one notice each (issue 5 points 2, 8).
+"""Two overdue sweeps at once on PostgreSQL: every item flagged once, one notice each.
 
 Two Celery workers may run the sweep at the same moment (beat fires, a worker restarts, an admin runs
 `flag_overdue` by hand). The UPDATEs re-check their own condition on the rows they lock and the notices'

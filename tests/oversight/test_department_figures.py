@@ -1,4 +1,4 @@
-"""The department report's figures (issue 6 point 3) against hand-counted numbers on a small city brought to
+"""The department report's figures against hand-counted numbers on a small city brought to
 its state through the case services, and a fixed number of queries however much data there is.
 
 Dates are of 2026 and counted by hand in Vietnam's calendar (no holiday between 1 October and 20 November;

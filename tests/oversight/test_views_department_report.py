@@ -1,4 +1,4 @@
-"""The department report page and its files (issue 6 points 3 and 4): who reads which units, the table, the
+"""The department report page and its files: who reads which units, the table, the
 chart's data, the print layout, the CSV and XLSX files, and a query count that does not grow with the data.
 
 The figures are those of tests/oversight/test_department_figures.py (November 2026, read on the 20th).

@@ -281,7 +281,7 @@ ACTIONS = {
 }
 
 
-# --- Consultations (issue 4) ----------------------------------------------------------------------------
+# --- Consultations ----------------------------------------------------------------------------
 # Imports stay local below so that this block only adds to the module.
 
 
