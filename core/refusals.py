@@ -41,6 +41,17 @@ class RefusalCode(models.TextChoices):
     BACKDATED_RECEIPT = "backdated_receipt", _("Receipt dated too far back")
 
 
+# What the directive forbids: pushing one's own work away or settling another unit's, submitting before
+# agreement, consultation used to stall, figures bent (a backdated receipt, an extension past the case's own
+# time). Every other code is a slip: a stale tab, a step out of order, a reason left out. A report shows the
+# two apart, so that a unit is not judged by its clicks.
+DIRECTIVE_CODES = frozenset({
+    RefusalCode.WITHIN_OWN_AUTHORITY, RefusalCode.TARGET_NOT_COMPETENT, RefusalCode.NOT_OWNER,
+    RefusalCode.CONSULTATIONS_PENDING, RefusalCode.UNRESOLVED_DISAGREEMENT, RefusalCode.MAX_ROUNDS_EXCEEDED,
+    RefusalCode.CONSULTATION_OPEN, RefusalCode.EXTENSION_TOO_LONG, RefusalCode.BACKDATED_RECEIPT,
+})
+
+
 def refusal_label(code: str) -> str:
     """The code's label; a code recorded by a later version, or an older one since renamed, shows as itself."""
     return str(RefusalCode(code).label) if code in RefusalCode.values else code

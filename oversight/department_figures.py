@@ -33,7 +33,7 @@ from cases.measures import OnTimeShare
 from cases.models import Case, CaseEvent, EventAction, Return
 from cases.reports import ConsultationFigures, consultation_figures, histogram_median
 from core.periods import Period
-from core.refusals import refusal_label
+from core.refusals import DIRECTIVE_CODES, refusal_label
 from departments.models import Department
 
 
@@ -64,6 +64,24 @@ class DepartmentFigures(OnTimeShare):
         """(code, label, count), the most frequent first."""
         return [(code, refusal_label(code), count)
                 for code, count in sorted(self.refusals.items(), key=lambda item: (-item[1], item[0]))]
+
+    @property
+    def directive_refusals(self) -> list[tuple[str, str, int]]:
+        """The attempts the directive forbids (core.refusals.DIRECTIVE_CODES), the most frequent first."""
+        return [row for row in self.refusals_by_code if row[0] in DIRECTIVE_CODES]
+
+    @property
+    def slips(self) -> list[tuple[str, str, int]]:
+        """Every other refused attempt: a stale view, a step out of order, a reason left out."""
+        return [row for row in self.refusals_by_code if row[0] not in DIRECTIVE_CODES]
+
+    @property
+    def directive_refusal_count(self) -> int:
+        return sum(count for _code, _label, count in self.directive_refusals)
+
+    @property
+    def slip_count(self) -> int:
+        return self.refusal_count - self.directive_refusal_count
 
     @property
     def has_activity(self) -> bool:

@@ -126,11 +126,12 @@ def test_the_table_shows_each_units_figures(signed_in, november):
     html = signed_in("inspector").get(URL, PERIOD, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert cells(html, "sxd") == {
         "resolved": "6", "on-time-rate": "67%", "median-working-days": "10.5", "open": "4",
-        "returns-on-time": "1", "returns-late": "1", "consultations-received": "0", "consultations-late": "0",
+        "returns-on-time": "1", "returns-late": "1", "slips": "—", "consultations-received": "0",
+        "consultations-late": "0",
         "consultations-silent": "0", "consultations-owed-overdue": "0"}
     assert cells(html, "snnmt") == {
         "resolved": "1", "on-time-rate": "—", "median-working-days": "7", "open": "1", "returns-on-time": "0",
-        "returns-late": "0", "refusals": "—", "consultations-received": "1", "consultations-late": "1",
+        "returns-late": "0", "refusals": "—", "slips": "—", "consultations-received": "1", "consultations-late": "1",
         "consultations-silent": "0", "consultations-owed-overdue": "0"}
     stc = cells(html, "stc")
     assert (stc["median-working-days"], stc["consultations-received"], stc["consultations-silent"],
@@ -156,13 +157,38 @@ def test_the_chairman_follows_the_link_to_any_units_desk(client, november, chair
     assert not desk.context["reassigns"]
 
 
+def shown_refusals(html, code):
+    pattern = r'data-test="refusal" data-code="([a-z_]+)" data-group="([a-z]+)">([^<]+): <span[^>]*>(\d+)</span>'
+    return re.findall(pattern, unescape(row_html(html, code)))
+
+
 def test_refusals_are_shown_by_code_with_their_labels(signed_in, november):
     html = signed_in("inspector").get(URL, PERIOD, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    refusals = re.findall(r'data-test="refusal" data-code="([a-z_]+)">([^<]+): <span[^>]*>(\d+)</span>',
-                          unescape(row_html(html, "sxd")))
-    assert refusals == [("within_own_authority", "Passing on work within own authority", "2"),
-                        ("not_owner", "Acting on another unit's case", "1"),
-                        ("target_not_competent", "Transfer to a unit that is not competent", "1")]
+    assert shown_refusals(html, "sxd") == [
+        ("within_own_authority", "directive", "Passing on work within own authority", "2"),
+        ("not_owner", "directive", "Acting on another unit's case", "1"),
+        ("target_not_competent", "directive", "Transfer to a unit that is not competent", "1")]
+
+
+def test_slips_are_shown_apart_from_what_the_directive_forbids(signed_in, city, november, log_case, monkeypatch):
+    from cases.services.common import write_case_refusal
+    from core.refusals import RefusalCode, Refused
+
+    clock = Clock(monkeypatch)
+    clock.set(local_datetime(2026, 11, 18, 10))
+    case = log_case(title="Xin cấp phép sửa chữa nhà")
+    for code in (RefusalCode.CASE_CHANGED, RefusalCode.CASE_CHANGED, RefusalCode.JUSTIFICATION_REQUIRED):
+        write_case_refusal(case, actor=city.user("specialist"), refusal=Refused(code, "—"), attempted="accept")
+
+    html = signed_in("inspector").get(URL, PERIOD, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    shown = shown_refusals(html, "sxd")
+    assert [row[:2] for row in shown if row[1] == "slip"] == [("case_changed", "slip"),
+                                                             ("justification_required", "slip")]
+    assert [row[0] for row in shown if row[1] == "directive"] == ["within_own_authority", "not_owner",
+                                                                 "target_not_competent"]
+    slips = re.search(r'data-test="slips">(.*?)</td>', row_html(html, "sxd"), re.S).group(1)
+    assert "case_changed" in slips and "within_own_authority" not in slips
 
 
 def test_a_median_between_two_values_uses_the_readers_decimal_mark(signed_in, november):
