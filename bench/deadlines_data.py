@@ -736,12 +736,16 @@ def reset(city: DeadlineCity, *, every: int = 1) -> None:
             if left != built:
                 raise RuntimeError(f"{built - left} of the {built} deadline marks the build wrote were changed or "
                                    f"deleted since; build the data set again (--rebuild)")
+        deemed_events = (f"SELECT id FROM {event_t} WHERE action = %s AND at >= %s AND case_id IN "
+                         f"(SELECT case_id FROM {cons_t} WHERE deemed_agreed_at >= %s{part})")
+        # The owner side's notices of the silences go with the events they name.
+        cursor.execute(f"DELETE FROM {notice_t} WHERE event_id IN ({deemed_events})",
+                       [EventAction.DEEMED_AGREED, since, since])
         # The sweeps' events are the benchmark's to take back, as the database's owner: the trail's refusal is
         # stopped for this one statement (core.audit).
         for sql in suspend_statements(CaseEvent._meta.db_table, connection.vendor):
             cursor.execute(sql)
-        cursor.execute(f"DELETE FROM {event_t} WHERE action = %s AND at >= %s AND case_id IN "
-                       f"(SELECT case_id FROM {cons_t} WHERE deemed_agreed_at >= %s{part})",
+        cursor.execute(f"DELETE FROM {event_t} WHERE id IN ({deemed_events})",
                        [EventAction.DEEMED_AGREED, since, since])
         for sql in resume_statements(CaseEvent._meta.db_table, connection.vendor):
             cursor.execute(sql)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,8 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from cases.audit_chain import ChainReport, describe_break, summary
-from cases.models import CaseEvent, Notification
-from core.notices import MailState, Notice, NoticeKind, notice_models
+from cases.models import Case, CaseEvent, Consultation, EventAction, Notification, Outcome
+from core.bulk import insert_from_select
+from core.notices import MailState, Notice, NoticeKind, hold_unwanted_mail, mail_state_for, notice_models
 from departments.models import Role, Staff
 
 logger = logging.getLogger(__name__)
@@ -49,6 +52,106 @@ def notify_withdrawal(*, event: CaseEvent, consultation, actor) -> None:
     recipients = {assignee.pk: assignee} if assignee is not None and assignee.is_active else {}
     recipients.update(_unit_leads(consultation.department_id, Role.HEAD, Role.DEPUTY, skip=recipients))
     _write_notices(NoticeKind.WITHDRAWN, event=event, recipients=recipients, actor=actor, consultation=consultation)
+
+
+# --- Hand-offs: who must act next hears of it -------------------------------------------------------------
+
+def _leads(*department_ids: int | None) -> Q:
+    return Q(staff__department_id__in=[pk for pk in department_ids if pk],
+             staff__role__in=(Role.HEAD, Role.DEPUTY))
+
+
+def _owner_side(event: CaseEvent, case: Case) -> Q:
+    # The person working on the case and their head: the deputies hear of the case when it reaches the unit.
+    return Q(pk=case.assignee_id) | Q(staff__department_id=case.owner_id, staff__role=Role.HEAD)
+
+
+def _consulted_leads(event: CaseEvent, case: Case) -> Q:
+    return _leads(*Consultation.unscoped.filter(pk__in=[c["id"] for c in event.payload.get("consultations", [])])
+                  .values_list("department_id", flat=True))
+
+
+def _receiving_clerks(event: CaseEvent, case: Case) -> Q:
+    return Q(staff__department_id=case.receiving_unit_id, staff__role=Role.CLERK)
+
+
+def _both_units(event: CaseEvent, case: Case) -> Q:
+    # A dispute is the owner's and the disputing unit's: both heads and deputies hear how it was settled.
+    disputing = (case.disputes.filter(pk=event.payload.get("dispute")).values_list("department_id", flat=True)
+                 .first())
+    return _leads(case.owner_id, disputing)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Which notice an event of the trail gives, and to whom: the people who must act on it next."""
+
+    kind: Callable[[CaseEvent], str]
+    to: Callable[[CaseEvent, Case], Q]
+    # For a notice about one unit's consultation: the consultation each recipient's unit was asked.
+    per_consultation: bool = False
+
+
+def _always(kind: str) -> Callable[[CaseEvent], str]:
+    return lambda event: kind
+
+
+HANDOFFS: dict[str, Handoff] = {
+    EventAction.ROUTED: Handoff(_always(NoticeKind.ROUTED), lambda event, case: _leads(event.to_department_id)),
+    EventAction.ROUTED_MANUALLY: Handoff(_always(NoticeKind.ROUTED),
+                                         lambda event, case: _leads(event.to_department_id)),
+    EventAction.TRANSFERRED: Handoff(_always(NoticeKind.ROUTED), lambda event, case: _leads(event.to_department_id)),
+    EventAction.CONSULTED: Handoff(_always(NoticeKind.OPINION_REQUESTED), _consulted_leads, per_consultation=True),
+    EventAction.CONSULTATION_ANSWERED: Handoff(_always(NoticeKind.OPINION_GIVEN), _owner_side),
+    EventAction.DEEMED_AGREED: Handoff(_always(NoticeKind.DEEMED_AGREED), _owner_side),
+    EventAction.RETURNED: Handoff(_always(NoticeKind.BACK_TO_TRIAGE), _receiving_clerks),
+    EventAction.DECIDED: Handoff(lambda event: NoticeKind.REWORK if event.payload.get("outcome") == Outcome.REWORK
+                                 else NoticeKind.DECIDED, _owner_side),
+    EventAction.SUPPLEMENT_COMPLETED: Handoff(_always(NoticeKind.SUPPLEMENT_DONE), _owner_side),
+    EventAction.DISPUTE_SETTLED: Handoff(_always(NoticeKind.DISPUTE_SETTLED), _both_units),
+    EventAction.EXTENDED: Handoff(_always(NoticeKind.EXTENDED), _owner_side),
+    EventAction.KEY_TASK_SET: Handoff(_always(NoticeKind.KEY_TASK), _owner_side),
+}
+
+
+def notify_handoff(event: CaseEvent, case: Case) -> int:
+    """The notices of a hand-off event (HANDOFFS), written in one INSERT … SELECT, never to the person who made
+    the move; returns how many were written. Other events give none."""
+    handoff = HANDOFFS.get(event.action)
+    if handoff is None:
+        return 0
+    people = get_user_model().objects.filter(handoff.to(event, case), is_active=True)
+    if event.actor_id is not None:
+        people = people.exclude(pk=event.actor_id)
+    fields = ["recipient", "kind", "case", "event", "created_at", "mail_state"]
+    values: list = ["pk", Value(handoff.kind(event)), Value(case.pk), Value(event.pk), Value(event.at),
+                    mail_state_for("email")]
+    if handoff.per_consultation:
+        fields.append("consultation")
+        values.append(Subquery(Consultation.unscoped.filter(
+            case_id=case.pk, department_id=OuterRef("staff__department_id"),
+            pk__in=[c["id"] for c in event.payload.get("consultations", [])]).values("pk")[:1]))
+    written = insert_from_select(Notification, fields, people.values_list(*values))
+    if written:
+        queue_mail()
+    return written
+
+
+def notify_deemed_agreed(now: dt.datetime) -> int:
+    """The owner side's notices of every silence deemed agreement at `now`: one INSERT … SELECT for the
+    assignees and one for the heads, whatever the number of consultations."""
+    events = CaseEvent.objects.filter(action=EventAction.DEEMED_AGREED, at=now)
+    assignees = events.filter(case__assignee__is_active=True).values_list(
+        "case__assignee_id", Value(NoticeKind.DEEMED_AGREED), "case_id", "pk", Value(now),
+        mail_state_for("case__assignee__email"))
+    heads = events.filter(case__owner__staff__role=Role.HEAD, case__owner__staff__user__is_active=True).values_list(
+        "case__owner__staff__user_id", Value(NoticeKind.DEEMED_AGREED), "case_id", "pk", Value(now),
+        mail_state_for("case__owner__staff__user__email"))
+    fields = ["recipient", "kind", "case", "event", "created_at", "mail_state"]
+    written = insert_from_select(Notification, fields, assignees) + insert_from_select(Notification, fields, heads)
+    if written:
+        queue_mail()
+    return written
 
 
 def _unit_leads(department_id: int, *roles: str, skip: dict) -> dict:
@@ -141,6 +244,7 @@ def _send_pending(model: type[Notice], connection, batch: int) -> tuple[int, int
 
     `batch` bounds one run: the task runs again for the rest, so that no run outlasts its time limit."""
     _give_up_interrupted(model)
+    hold_unwanted_mail(model)
     sent = failed = 0
     # A cursor in the queue's order: a notice that failed now goes back to pending and waits for the next run.
     after: tuple[dt.datetime, int] | None = None

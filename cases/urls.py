@@ -24,6 +24,8 @@ urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/<str:source>/<int:notification_id>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
+    path("notifications/latest/", views.notification_latest, name="notifications-latest"),
+    path("notifications/mail/", views.notification_mail, name="notification-mail"),
     path("consultations/", views.consultation_inbox, name="consultations"),
     *(path(f"consultations/<int:consultation_id>/{slug}/", views.consultation_action, {"action": slug},
            name=f"consultation-{slug}") for slug in CONSULTATION_ACTIONS),

@@ -76,6 +76,8 @@ REACHED_FROM = {
     "violation-new": "violations",
     "commendation-new": "commendations",
     "notifications-read-all": "notifications",  # the list's "mark all as read" (POST only)
+    "notifications-latest": "notifications",  # the bell's menu, fetched under the bell
+    "notification-mail": "notifications",  # the list's and the bell menu's "e-mail choices"
 }
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import AppendOnlyModel
+from core.notices import NoticeKind
 
 # An export's query string is kept as it was asked, up to this long (a longer one is a client's mistake).
 MAX_QUERY_CHARS = 2000
@@ -79,3 +80,21 @@ class RefusedAttempt(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.attempted}"
+
+
+class MailChoice(models.Model):
+    """Whether a person gets one kind of notice by mail; without a row, they do. The bell shows every notice
+    whatever is chosen here, and the daily digest lists what is still unread."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="mail_choices")
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
+    mail = models.BooleanField(_("by e-mail"), default=True)
+
+    class Meta:
+        verbose_name = _("e-mail choice")
+        verbose_name_plural = _("e-mail choices")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_mail_choice_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} {'✓' if self.mail else '✗'}"

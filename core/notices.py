@@ -20,6 +20,17 @@ from django.utils.translation import gettext_lazy as _
 
 class NoticeKind(models.TextChoices):
     ASSIGNED = "assigned", _("New assignment")
+    ROUTED = "routed", _("Case routed to your unit")
+    OPINION_REQUESTED = "opinion_requested", _("Opinion requested from your unit")
+    OPINION_GIVEN = "opinion_given", _("Opinion given")
+    DEEMED_AGREED = "deemed_agreed", _("Opinion deemed given after silence")
+    BACK_TO_TRIAGE = "back_to_triage", _("Case returned to triage")
+    DECIDED = "decided", _("City Committee's decision")
+    REWORK = "rework", _("Sent back for rework")
+    SUPPLEMENT_DONE = "supplement_done", _("Supplement completed")
+    DISPUTE_SETTLED = "dispute_settled", _("Rule dispute settled")
+    EXTENDED = "extended", _("Deadline extended")
+    KEY_TASK = "key_task", _("Marked as a key task")
     DUE_SOON = "due_soon", _("Due soon")
     OVERDUE = "overdue", _("Overdue")
     DIGEST = "digest", _("Daily digest")
@@ -36,6 +47,8 @@ class MailState(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     NONE = "none", _("No e-mail address")
+    # The person chose not to get this kind by mail; the bell and the daily digest still show it.
+    OFF = "off", _("Not mailed, as chosen")
 
 
 class Notice(models.Model):
@@ -93,6 +106,16 @@ def notice_models() -> tuple[type[Notice], ...]:
 
 def notice_model(source: str) -> type[Notice] | None:
     return next((model for model in _notice_models if model._meta.label_lower == source), None)
+
+
+def hold_unwanted_mail(model: type[Notice]) -> int:
+    """Pending notices of a kind their recipient chose not to get by mail are marked so, not sent: one UPDATE,
+    run by the mailer before it sends, so that every way a notice is written is covered by one rule."""
+    from core.models import MailChoice
+
+    unwanted = MailChoice.objects.filter(user=models.OuterRef("recipient"), kind=models.OuterRef("kind"), mail=False)
+    return model._default_manager.filter(mail_state=MailState.PENDING).filter(models.Exists(unwanted)).update(
+        mail_state=MailState.OFF)
 
 
 def mail_state_for(email_path: str) -> DbCase:

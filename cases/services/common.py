@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.audit_chain import case_lock_held
 from cases.models import Case, CaseEvent, Consultation, DeadlineMark, EventAction, Status
+from cases.notifications import notify_handoff
 from core.refusals import RefusalCode, Refused, records_refusals
 
 if TYPE_CHECKING:
@@ -97,15 +98,19 @@ def mark_resolved(case: Case, now: dt.datetime) -> None:
 
 def record(case: Case, actor: User | None, action: str, *, from_status: str, note: str = "",
            from_department_id: int | None = None, to_department_id: int | None = None, **payload: Any) -> CaseEvent:
-    """Append the event of a change; `payload` keeps codes and old/new values, never display text.
+    """Append the event of a change, and its notices if it hands the case on (cases.notifications.HANDOFFS);
+    `payload` keeps codes and old/new values, never display text.
 
     Saving it links it to the case's hash chain, under the case's row lock (`CaseEvent.save`).
     """
-    return CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         # Read now, not bound as the field's default when the model loaded: the same clock as the change's.
         at=timezone.now(), case=case, actor=actor, action=action, from_status=from_status, to_status=case.status,
         note=note, from_department_id=from_department_id, to_department_id=to_department_id, payload=payload,
     )
+    # A hand-off is news to whoever must act next, in the same transaction as the move.
+    notify_handoff(event, case)
+    return event
 
 
 def already_responsible(assignee) -> str:

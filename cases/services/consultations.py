@@ -29,7 +29,7 @@ from cases.models import (
     RuleDispute,
     Status,
 )
-from cases.notifications import notify_assignment, notify_withdrawal
+from cases.notifications import notify_assignment, notify_deemed_agreed, notify_withdrawal
 from cases.services.common import (
     already_responsible,
     case_service,
@@ -214,6 +214,7 @@ def deem_silent_consultations_agreed(*, cases=None, today: dt.date | None = None
                 last_digests[case_id] = digest or ""
             chain_each_case(events, last_digests)
             CaseEvent.objects.bulk_create(events)
+            notify_deemed_agreed(now)
     return deemed
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from cases import policy
 from cases.audit_chain import chain
 from cases.models import Case, CaseEvent, EventAction, ReferenceCounter, Source, Status, TriageReason
+from cases.notifications import notify_handoff
 from cases.services.common import case_service, due_date_of, record, save_case
 from core.refusals import RefusalCode, Refused, records_refusals, write_unattached_refusal
 from departments import generations
@@ -159,6 +160,7 @@ def case_create(
         # The case is new, in this transaction: nobody else can append to its trail, which starts here.
         chain(events, previous="")
         CaseEvent.objects.bulk_create(events)
+        notify_handoff(events[-1], case)
     return policy.with_first_details(case, events)
 
 

@@ -9,7 +9,13 @@ from cases.views.detail import case_detail
 from cases.views.disputes import dispute_settle_view, disputes
 from cases.views.extensions import extension_letter
 from cases.views.intake import case_new, home, triage
-from cases.views.notifications import notification_list, notification_read, notifications_read_all
+from cases.views.notifications import (
+    notification_latest,
+    notification_list,
+    notification_mail,
+    notification_read,
+    notifications_read_all,
+)
 from cases.views.queue import case_list
 from cases.views.reports import consultation_report
 from cases.views.submissions import submissions
@@ -29,7 +35,9 @@ __all__ = [
     "disputes",
     "extension_letter",
     "home",
+    "notification_latest",
     "notification_list",
+    "notification_mail",
     "notification_read",
     "notifications_read_all",
     "overdue_desk",

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Value
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.forms import MailChoicesForm
 from core.notices import each_table, notice_model, notice_models, union_all
 from core.pages import PAGE_SIZE, next_page
 
 TABS = {"all": gettext_lazy("All"), "unread": gettext_lazy("Unread")}
+
+# What the bell's menu shows: enough to see what is new, the list has the rest.
+LATEST = 5
 
 
 def unread_count(user) -> int:
@@ -42,6 +48,35 @@ def _page_of_notices(page) -> list:
         for notice in model.objects.filter(pk__in=pks).select_related(*model.list_relations):
             found[source, notice.pk] = notice
     return [found[source, pk] for source, pk, _created_at in page if (source, pk) in found]
+
+
+def _unread_rows(user):
+    def rows(model):
+        return (model.objects.filter(recipient=user, read_at__isnull=True)
+                .annotate(source=Value(model._meta.label_lower)).values_list("source", "id", "created_at"))
+
+    return union_all(each_table(rows)).order_by("-created_at", "-id")
+
+
+@require_GET
+@login_required
+def notification_latest(request):
+    """The bell's menu: the latest unread notices, as a fragment the bell's script puts under it (without the
+    script, the bell is a link to the list)."""
+    latest = list(_unread_rows(request.user)[:LATEST])
+    return render(request, "notifications/_latest.html", {"notices": _page_of_notices(latest)})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notification_mail(request):
+    """Which kinds of notice the signed-in person gets by mail; the bell shows all of them whatever is chosen."""
+    form = MailChoicesForm(request.user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your e-mail choices are saved."))
+        return redirect("notification-mail")
+    return render(request, "notifications/mail_choices.html", {"form": form})
 
 
 @require_GET

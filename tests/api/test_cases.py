@@ -109,10 +109,10 @@ def statement_kinds(queries) -> list[tuple[str, str]]:
             if query["sql"].startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))]
 
 
-def test_an_intake_through_a_token_reads_its_inputs_and_writes_three_tables(city, settings):
+def test_an_intake_through_a_token_reads_its_inputs_and_writes_four_tables(city, settings):
     # What it costs at the desk's busiest hour: the token with its person and unit, the case type, the locality
-    # and the owner read; the day's counter, the case and its first events written; nothing read back for the
-    # answer.
+    # and the owner read; the day's counter, the case, its first events and the owner's leads' notices (one
+    # INSERT … SELECT) written; nothing read back for the answer.
     client = token_client(issue_token(city.user("clerk")))
     client.post(URL, NEW_CASE, format="json")  # the routing index and the calendar, built once per process
 
@@ -126,7 +126,8 @@ def test_an_intake_through_a_token_reads_its_inputs_and_writes_three_tables(city
     assert statement_kinds(queries) == [
         ("SELECT", "knox_authtoken"), ("SELECT", "departments_casetype"), ("SELECT", "departments_department"),
         *fresh, ("SELECT", "departments_department"),
-        ("INSERT", "cases_referencecounter"), ("INSERT", "cases_case"), ("INSERT", "cases_caseevent"), *fresh]
+        ("INSERT", "cases_referencecounter"), ("INSERT", "cases_case"), ("INSERT", "cases_caseevent"),
+        ("INSERT", "cases_notification"), *fresh]
 
 
 @pytest.mark.parametrize("role", NON_CLERKS)

@@ -5,11 +5,14 @@ from django.core import mail
 from django.urls import reverse
 
 from cases.models import MailState, NoticeKind, Notification
+from tests.support.cases import forget_notices
 
 
 @pytest.fixture
 def failed_notice(city, log_case):
-    return Notification.objects.create(recipient=city.user("head"), kind=NoticeKind.OVERDUE, case=log_case(),
+    case = log_case()
+    forget_notices()
+    return Notification.objects.create(recipient=city.user("head"), kind=NoticeKind.OVERDUE, case=case,
                                        mail_state=MailState.FAILED, mail_attempts=5, mail_error="SMTP timeout")
 
 

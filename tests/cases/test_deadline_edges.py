@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from cases.deadlines import flag_overdue
 from cases.measures import Window, working_days_late
-from cases.models import Case, DeadlineFlag, Notification
+from cases.models import DEADLINE_KINDS, Case, DeadlineFlag, Notification
 from cases.services import case_accept, case_complete_supplement, case_request_supplement
 from departments.models import AuthorityRule, CalendarDay, CalendarDayKind, CaseType
 from departments.workdays import WorkingCalendar, get_calendar
@@ -272,7 +272,7 @@ def test_a_case_waiting_for_the_applicants_supplement_is_neither_due_soon_nor_ov
 
     assert (due_soon_day.cases_due_soon, past_old_due.cases_overdue) == (0, 0)
     assert flag_of(case) == DeadlineFlag.NONE
-    assert not Notification.objects.filter(case=case).exists()
+    assert not Notification.objects.filter(case=case, kind__in=DEADLINE_KINDS).exists()
 
     # Complete on Tuesday 13 October: 3 working days again from then, due Friday 16; late from Monday 19.
     clock.set(local_datetime(2026, 10, 13, 10))

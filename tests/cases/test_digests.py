@@ -8,12 +8,15 @@ working day; the outsider department (stc) owes nothing.
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from cases.digests import create_digests
 from cases.models import MailState, NoticeKind, Notification
+from cases.notifications import send_pending_mail
 from cases.services import case_accept, case_consult
 from cases.tasks import send_daily_digest
 from departments.models import AuthorityRule, CaseType
+from tests.support.cases import forget_notices
 from tests.support.world import local_datetime
 
 D = dt.date
@@ -40,6 +43,7 @@ def work(city, log_case, clock, appraisal_type):
                              question="Đề nghị cho ý kiến về tác động môi trường")  # due Monday 12
     assert [late.due_date, key.due_date, later.due_date, opinion.due_date] == [
         D(2026, 10, 8), D(2026, 10, 9), D(2026, 10, 12), D(2026, 10, 12)]
+    forget_notices()
     return {"late": late, "key": key, "appraisal": appraisal, "later": later, "opinion": opinion}
 
 
@@ -113,3 +117,41 @@ def test_the_digest_mail_lists_the_units_overdue_and_due_soon_work(work, city, c
 
     assert send_daily_digest.delay().get() == "0 digests"
     assert len(mailoutbox) == 2
+
+
+def test_notices_held_back_from_mail_are_gathered_in_the_next_digest(city, log_case, clock, mailoutbox):
+    from core.models import MailChoice
+
+    clock.set(local_datetime(2026, 10, 8, 15))
+    MailChoice.objects.create(user=city.user("deputy"), kind=NoticeKind.ROUTED, mail=False)
+    case = log_case(title="Xin cấp phép xây dựng nhà số 5 Trần Phú")
+    send_pending_mail()  # the head's routing notice is mailed, the deputy's held back
+    assert [m.to for m in mailoutbox] == [[city.user("head").email]]
+    mailoutbox.clear()
+
+    clock.set(local_datetime(2026, 10, 9, 7, 30))
+    send_daily_digest.delay()
+
+    deputy_mail = [m for m in mailoutbox if m.to == [city.user("deputy").email]]
+    assert len(deputy_mail) == 1
+    body = deputy_mail[0].body
+    assert "Chưa đọc (1):" in body
+    assert f"{case.reference} Xin cấp phép xây dựng nhà số 5 Trần Phú" in body
+    assert "/notifications/?show=unread" in body
+    # Not a head: no desk in it.
+    assert "/overdue/" not in body
+
+
+def test_a_digest_is_not_sent_for_held_notices_already_read(city, log_case, clock):
+    from core.models import MailChoice
+
+    clock.set(local_datetime(2026, 10, 8, 15))
+    MailChoice.objects.create(user=city.user("deputy"), kind=NoticeKind.ROUTED, mail=False)
+    log_case()
+    send_pending_mail()
+    Notification.objects.filter(recipient=city.user("deputy")).update(read_at=timezone.now())
+
+    clock.set(local_datetime(2026, 10, 9, 7, 30))
+    send_daily_digest.delay()
+
+    assert not Notification.objects.filter(kind=NoticeKind.DIGEST, recipient=city.user("deputy")).exists()

@@ -24,6 +24,7 @@ from cases.digests import create_digests
 from cases.models import MailState, NoticeKind, Notification
 from cases.notifications import send_pending_mail
 from cases.services import case_assign
+from tests.support.cases import forget_notices
 from tests.support.world import local_datetime
 
 FAILING_ADDRESS = "deputy@example.test"
@@ -54,7 +55,9 @@ def pending(user, case):
 @pytest.fixture
 def case(stages):
     """In progress, its assignee the specialist who accepted it (no notice: he took it on himself)."""
-    return stages.in_progress()
+    case = stages.in_progress()
+    forget_notices()
+    return case
 
 
 # New assignments ------------------------------------------------------------------------------------------
@@ -246,6 +249,7 @@ def broker_down(*args, **kwargs):
 def test_a_broker_outage_fails_no_request_and_the_next_sweep_sends_the_mail(monkeypatch, caplog, signed_in, city,
                                                                             stages, catch_up):
     case = stages.in_progress()
+    forget_notices()
     monkeypatch.setattr("cases.tasks.send_notification_mail.apply_async", broker_down)
     caplog.set_level(logging.ERROR, logger="cases.notifications")
 
@@ -313,6 +317,7 @@ def owing(city, stages, consulting, clock):
     clock.set(local_datetime(2026, 5, 29, 9))
     later = stages.in_progress(title="Cấp phép sửa chữa nhà số 3 Cầu Đất")
     clock.set(local_datetime(2026, 6, 1, 7, 30))
+    forget_notices()
     return {"permit": permit, "appraisal": appraisal, "consultation": consultation, "later": later}
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cases.models import MailState, NoticeKind, Notification
 from cityops.context_processors import frame
+from tests.support.cases import forget_notices
 from tests.support.world import local_datetime
 
 URL = reverse("notifications")
@@ -48,7 +49,9 @@ def notification_queries(queries):
 
 @pytest.fixture
 def case(stages):
-    return stages.in_progress()
+    case = stages.in_progress()
+    forget_notices()
+    return case
 
 
 # The bell -------------------------------------------------------------------------------------------------
@@ -192,7 +195,7 @@ def test_a_consultation_notice_leads_to_its_case(signed_in, city, consulting):
 def test_a_digest_leads_to_the_overdue_desk(signed_in, city):
     notify(city.user("head"), kind=NoticeKind.DIGEST, on_date=dt.date(2026, 5, 4))
     html = signed_in("head").get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Overdue and due-soon work of your unit, 04/05/2026" in html
+    assert "Your daily digest, 04/05/2026: work due and notices not read yet" in html
     assert f'<input type="hidden" name="next" value="{reverse("overdue-desk")}">' in html
 
 
@@ -224,6 +227,7 @@ def test_the_list_takes_no_post(signed_in):
 def test_the_list_costs_the_same_for_few_or_many_notices(signed_in, city, consulting):
     case = consulting.case()
     [consultation] = consulting.ask(case)
+    forget_notices()
     head = city.user("consulted_head")
     client = signed_in("consulted_head")
 
@@ -349,3 +353,96 @@ def test_the_list_offers_marking_all_read_back_to_itself(signed_in, city, case):
     html = signed_in("head").get(URL, {"show": "unread"}).content.decode()
     assert f'action="{READ_ALL}"' in html
     assert f'<input type="hidden" name="next" value="{URL}?show=unread">' in html
+
+
+# The bell's menu ------------------------------------------------------------------------------------------
+
+LATEST = reverse("notifications-latest")
+
+
+def test_the_bell_menu_lists_the_latest_five_unread_newest_first(signed_in, city, case):
+    head = city.user("head")
+    older = [notify(head, case, at=timezone.now() - dt.timedelta(hours=n)) for n in range(7, 0, -1)]
+    notify(head, case, read=True)
+    notify(city.user("deputy"), case)
+
+    response = signed_in("head").get(LATEST)
+
+    assert response.status_code == 200
+    assert [n.pk for n in listed(response)] == [n.pk for n in reversed(older)][:5]
+    html = response.content.decode()
+    assert html.count('data-test="bell-notice"') == 5
+    assert f'action="{read_url(older[-1])}"' in html
+    assert f'href="{URL}"' in html and f'href="{reverse("notification-mail")}"' in html
+    assert "<html" not in html  # a fragment, put under the bell
+
+
+def test_the_bell_menu_says_when_nothing_is_unread(signed_in):
+    html = signed_in("head").get(LATEST).content.decode()
+    assert 'data-test="bell-empty"' in html
+    assert "Không có thông báo chưa đọc." in html
+
+
+def test_the_bell_menu_costs_the_same_for_few_or_many_notices(signed_in, city, case):
+    client = signed_in("head")
+    notify(city.user("head"), case)
+    with CaptureQueriesContext(connection) as few:
+        client.get(LATEST)
+    for _ in range(20):
+        notify(city.user("head"), case)
+    with CaptureQueriesContext(connection) as many:
+        client.get(LATEST)
+    assert len(many) == len(few)
+
+
+def test_the_bell_is_a_link_to_the_list_that_its_script_turns_into_a_menu(signed_in):
+    html = signed_in("head").get(reverse("case-list")).content.decode()
+    assert f'href="{URL}" data-test="nav-bell" data-bell data-bell-latest="{LATEST}"' in html
+    assert "/static/js/bell.js" in html
+    assert 'data-test="bell-menu"' in html
+
+
+def test_the_bell_menu_needs_sign_in(client):
+    response = client.get(LATEST)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+# E-mail choices -------------------------------------------------------------------------------------------
+
+MAIL = reverse("notification-mail")
+
+
+def test_every_kind_is_mailed_until_the_person_chooses(signed_in):
+    response = signed_in("deputy").get(MAIL)
+
+    form = response.context["form"]
+    assert set(form.fields) == set(NoticeKind.values)
+    assert all(form[name].value() for name in form.fields)
+    assert "Hồ sơ chuyển đến đơn vị" in response.content.decode()
+
+
+def test_unticking_kinds_keeps_them_out_of_mail_and_ticking_brings_them_back(signed_in, city):
+    from core.models import MailChoice
+
+    client = signed_in("deputy")
+    kept = {kind: "on" for kind in NoticeKind.values if kind not in (NoticeKind.ROUTED, NoticeKind.DIGEST)}
+
+    response = client.post(MAIL, kept)
+
+    assert response.status_code == 302 and response.url == MAIL
+    assert set(MailChoice.objects.filter(user=city.user("deputy"), mail=False).values_list("kind", flat=True)) == {
+        NoticeKind.ROUTED, NoticeKind.DIGEST}
+    page = client.get(MAIL)
+    assert not page.context["form"]["routed"].value() and page.context["form"]["assigned"].value()
+    assert "Đã lưu lựa chọn nhận thư của bạn." in page.content.decode()
+
+    client.post(MAIL, {kind: "on" for kind in NoticeKind.values})
+    assert not MailChoice.objects.filter(user=city.user("deputy"), mail=False).exists()
+
+
+def test_ones_choices_are_ones_own(signed_in, city):
+    from core.models import MailChoice
+
+    signed_in("deputy").post(MAIL, {})
+    assert MailChoice.objects.filter(user=city.user("deputy")).count() == len(NoticeKind.values)
+    assert not MailChoice.objects.filter(user=city.user("head")).exists()

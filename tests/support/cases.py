@@ -22,6 +22,7 @@ from cases.models import (
     CaseEvent,
     DeadlineFlag,
     EventAction,
+    Notification,
     Return,
     RuleDispute,
     Status,
@@ -375,3 +376,12 @@ def type_requiring_an_opinion(city, *, code: str, name: str, decision_level: str
                                         consultation_days=3, legal_basis=legal_basis)
     rule.required_consultees.set([city.consulted])
     return kind
+
+
+def forget_notices() -> None:
+    """Drop the notices and mail that a test's set-up gave (a case routed at intake tells its unit's leads, an
+    opinion request the consulted unit's): a test of what one move or one job sends counts only its own."""
+    from django.core import mail
+
+    Notification.objects.all().delete()
+    mail.outbox.clear()
