@@ -57,8 +57,9 @@ def notify_withdrawal(*, event: CaseEvent, consultation, actor) -> None:
 # --- Hand-offs: who must act next hears of it -------------------------------------------------------------
 
 def _leads(*department_ids: int | None) -> Q:
-    return Q(staff__department_id__in=[pk for pk in department_ids if pk],
-             staff__role__in=(Role.HEAD, Role.DEPUTY))
+    # No unit (a case that has no owner any more) names nobody; an empty IN () would not compile to SQL.
+    units = [pk for pk in department_ids if pk] or [0]
+    return Q(staff__department_id__in=units, staff__role__in=(Role.HEAD, Role.DEPUTY))
 
 
 def _owner_side(event: CaseEvent, case: Case) -> Q:

@@ -263,3 +263,17 @@ def test_every_hand_off_kind_reads_in_vietnamese(city, log_case, kind, opening):
                                          mail_state=MailState.NONE)
 
     assert headline(notice) == f"{opening}: {case.reference} {case.title}"
+
+
+
+def test_a_dispute_settled_after_the_case_went_back_to_triage_tells_the_unit_that_filed_it(city, stages):
+    case = stages.misrouted("in_progress")
+    dispute = case_dispute(case=case, actor=city.user("specialist"), reason="Quy định chưa đúng thẩm quyền")
+    case.refresh_from_db()
+    case_return(case=case, actor=city.user("head"), reason="Không thuộc chức năng của Sở")
+    forget_notices()
+
+    dispute_settle(dispute=dispute, actor=city.user("admin"), status=DisputeStatus.RULE_CHANGED,
+                   note="Đã sửa quy định")
+
+    assert told(NoticeKind.DISPUTE_SETTLED, case) == ["deputy", "head"]
