@@ -30,8 +30,8 @@ def colleagues(request):
 
 
 class QueueFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_text",
-                                  widget=forms.TextInput(attrs={"placeholder": _("Reference, title or applicant")}))
+    q = django_filters.CharFilter(label=_("Search"), method="filter_text", widget=forms.TextInput(
+        attrs={"placeholder": _("Reference, title, applicant or content")}))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=_("Any status"))
     assignee = StaffFilter(label=_("Assignee"), queryset=colleagues, empty_label=_("Anyone"))
     key_task = django_filters.ChoiceFilter(label=_("Key task"), choices=YES_NO, method="filter_key_task",
@@ -48,7 +48,7 @@ class QueueFilter(django_filters.FilterSet):
         return super().filter_queryset(queryset).defer("description")
 
     def filter_text(self, queryset, name, value):
-        return queryset.search(value)
+        return queryset.search(value, pin=policy.searches_by_pin(self.request.user))
 
     def filter_key_task(self, queryset, name, value):
         return queryset.filter(key_task=value == "yes")

@@ -1,11 +1,13 @@
 """Cases and their append-only event history (DESIGN.md §1, §4)."""
 
+import re
 import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import connection, models, transaction
+from django.db.models import Case as DbCase
+from django.db.models import Q, Value, When
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -17,6 +19,7 @@ from core.clock import today as local_today
 from core.files import StoredFile
 from core.notices import DEADLINE_KINDS, MailState, Notice, NoticeKind
 from core.scopes import RefusingManager
+from core.text import words
 from departments.models import AuthorityRule, CaseType, DecisionLevel, Department
 
 __all__ = ["DEADLINE_KINDS", "MailState", "NoticeKind"]  # the notice vocabulary, read here by the case pages
@@ -68,11 +71,71 @@ class DeadlineFlag(models.TextChoices):
     OVERDUE = "overdue", _("Overdue")
 
 
-def text_search(text: str, prefix: str = "") -> Q:
-    """A case's title, reference or applicant contains `text` (case-insensitive); `prefix` reaches the case
-    from a related row ("case__")."""
-    return (Q(**{f"{prefix}title__icontains": text}) | Q(**{f"{prefix}reference__icontains": text})
-            | Q(**{f"{prefix}applicant_name__icontains": text}))
+# What one search reads of a case, in the order its column keeps them (`Case.search_text`).
+SEARCHED_FIELDS = ("reference", "title", "applicant_name", "description")
+# More words than this in one search add nothing but work.
+MAX_SEARCH_WORDS = 8
+# A dossier's PIN (six digits, cases.services.intake), as a clerk types it from the applicant's receipt.
+PIN_LOOK = re.compile(r"\d{6}")
+
+
+def search_text_of(case: "Case") -> str:
+    """The case's searched fields as their words, separated by one space (core.text.words)."""
+    return " ".join(words(" ".join(getattr(case, name) or "" for name in SEARCHED_FIELDS)))
+
+
+def search_words(text: str) -> list[str]:
+    """The words of `text` as search compares them (a reference's parts are words too)."""
+    return words(text)[:MAX_SEARCH_WORDS]
+
+
+class WordsMatch(models.Func):
+    """PostgreSQL: the search text holds each word, or a word that starts with it, by the full-text index
+    `case_search_words` (the same expression as the migration's). `words` are `search_words`, safe for
+    `to_tsquery`."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, column: str, words: list[str]):
+        super().__init__(models.F(column))
+        self.query = " & ".join(f"{word}:*" for word in words)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, params = compiler.compile(self.source_expressions[0])
+        return (f"to_tsvector('simple'::regconfig, {column}) @@ to_tsquery('simple'::regconfig, %s)",
+                [*params, self.query])
+
+
+def text_search(text: str, prefix: str = "", *, pin: bool = False) -> Q:
+    """Every word of `text` is in the case's reference, title, applicant or description, whatever the case and
+    the diacritics ("vinh bao" finds "Vĩnh Bảo"); with `pin`, the case whose PIN `text` is also matches (for
+    the intake desk only: the PIN is what an applicant shows to ask about their file). `prefix` reaches the case
+    from a related row ("case__").
+
+    On PostgreSQL a word matches the start of a word of the case (the full-text index answers); SQLite, without
+    one, finds it anywhere in the text.
+    """
+    words = search_words(text)
+    found = Q()
+    if words and connection.vendor == "postgresql":
+        found = Q(WordsMatch(f"{prefix}search_text", words))
+    else:
+        for word in words:
+            found &= Q(**{f"{prefix}search_text__contains": word})
+    if pin and PIN_LOOK.fullmatch(text.strip()):
+        found |= Q(**{f"{prefix}pin": text.strip()})
+    return found
+
+
+def search_rank(text: str, prefix: str = "") -> DbCase:
+    """0 for the case whose reference (or PIN) is the text, 1 where the words stand together as typed, 2 for the
+    rest: the order a search's results are listed in, before the list's own."""
+    exact = text.strip()
+    phrase = " ".join(search_words(text))
+    return DbCase(When(Q(**{f"{prefix}reference__iexact": exact}) | Q(**{f"{prefix}pin": exact}),
+                       then=Value(0)),
+                  When(**{f"{prefix}search_text__contains": phrase}, then=Value(1)),
+                  default=Value(2), output_field=models.IntegerField())
 
 
 class CaseQuerySet(models.QuerySet):
@@ -89,10 +152,14 @@ class CaseQuerySet(models.QuerySet):
 
         return self.exclude(cases_overdue(today or local_today()))
 
-    def search(self, text: str):
-        """Cases whose title, reference or applicant contains `text` (case-insensitive)."""
-        text = text.strip()
-        return self.filter(text_search(text)) if text else self
+    def search(self, text: str, *, pin: bool = False):
+        """Cases matching every word of `text` (`text_search`), the best first (`search_rank`), then in the
+        list's own order; the whole list when `text` has no word."""
+        if not search_words(text) and not (pin and PIN_LOOK.fullmatch(text.strip())):
+            return self
+        order = self.query.order_by or self.model._meta.ordering
+        return self.filter(text_search(text, pin=pin)).alias(search_rank=search_rank(text)).order_by(
+            "search_rank", *order)
 
     def key_tasks_first(self):
         return self.order_by("-key_task", "due_date", "-received_at", "-id")
@@ -160,6 +227,10 @@ class Case(models.Model):
 
     # Bumped by every service that changes the case: an action based on an older view of it is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
+    # Reference, title, applicant and description as search compares them (core.text.words), kept by
+    # `save` whenever one of them is saved: one column that a full-text index serves on PostgreSQL and that
+    # SQLite, which has no such index and no unaccent, reads the same way.
+    search_text = models.TextField(_("search text"), blank=True, default="", db_default="", editable=False)
 
     # Who sees which case is the access policy's to say (cases.policy): `objects` refuses to be used, and
     # whole-table work names itself `unscoped`.
@@ -182,6 +253,8 @@ class Case(models.Model):
             # A unit's queue, every status, in its order (`key_tasks_first`): the first page is read from the
             # index, not sorted out of the unit's whole history (0.2 ms against 500 ms for a unit of 149,000 cases).
             models.Index(fields=["owner", "-key_task", "due_date", "-received_at", "-id"], name="case_queue_order"),
+            # The intake desk's list: what the unit received, the latest first.
+            models.Index(fields=["receiving_unit", "-received_at", "-id"], name="case_received_order"),
             # The sweep reads running work by due date, and only its id (PostgreSQL answers from the index).
             models.Index(fields=["due_date"], include=["id"], condition=Q(status__in=RUNNING_STATUSES),
                          name="case_running_due"),
@@ -206,6 +279,19 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None:
+            # A row read without its description (the lists defer it) saves only what it read.
+            refresh = not self.get_deferred_fields().intersection(SEARCHED_FIELDS)
+        else:
+            refresh = bool(set(update_fields).intersection(SEARCHED_FIELDS))
+            if refresh:
+                kwargs["update_fields"] = {*update_fields, "search_text"}
+        if refresh:
+            self.search_text = search_text_of(self)
+        super().save(*args, **kwargs)
 
     @property
     def is_overdue(self) -> bool:

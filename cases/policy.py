@@ -106,6 +106,11 @@ def is_clerk(user: AnyUser) -> bool:
     return bool(staff and staff.role == Role.CLERK)
 
 
+def searches_by_pin(user: AnyUser) -> bool:
+    """The intake desk finds a file by the PIN on the applicant's receipt; nobody else searches by it."""
+    return is_clerk(user)
+
+
 def may_record_decisions(user: AnyUser) -> bool:
     """The city office records the City Committee's decisions (admins too)."""
     staff = membership(user)
@@ -203,10 +208,13 @@ def case_to_act_on(user: AnyUser, reference: str, cases: QuerySet[Case] | None =
 
 
 def department_queue(user: AnyUser) -> QuerySet[Case]:
-    """The user's unit's own cases, key tasks first."""
+    """The user's unit's own cases, key tasks first; for the intake desk, every case it received, whatever
+    became of it since, the latest first (a clerk answers the applicants who come back to ask)."""
     staff = membership(user)
     if staff is None:
         return Case.unscoped.none()
+    if staff.role == Role.CLERK:
+        return cases_visible_to(user).filter(intake_desk_cases(staff)).order_by("-received_at", "-id")
     return cases_visible_to(user).filter(owner_id=staff.department_id).key_tasks_first()
 
 

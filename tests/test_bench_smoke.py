@@ -314,3 +314,28 @@ def test_staff_benchmark_refuses_sqlite(monkeypatch, capsys):
 
     assert main(["--only", "staff"]) == 2
     assert "needs PostgreSQL" in capsys.readouterr().err
+
+
+# The search benchmark on a few thousand cases: the same code as the million-case run.
+
+def test_search_bench_finds_at_least_what_icontains_found_with_two_statements_a_search(db):
+    from bench.search_bench import SearchSpec, build, measure
+
+    spec = SearchSpec(cases=2000)
+    info = build(spec)
+    kinds, statements = measure(spec, per_kind=3)
+
+    assert info["cases"] == Case.unscoped.count() == 2000
+    assert statements == {2}
+    by_label = {kind.label: kind for kind in kinds}
+    assert set(by_label) == {"full name", "address", "exact reference"}
+    assert by_label["exact reference"].ours_found == by_label["exact reference"].old_found == [1, 1, 1]
+    # Every word anywhere in the case, diacritics or not: never fewer than the whole phrase in three fields.
+    for kind in kinds:
+        assert all(ours >= old for ours, old in zip(kind.ours_found, kind.old_found, strict=True))
+    assert sum(by_label["full name"].ours_found) > 0
+    # Each row's search text is the normaliser's, as a case saved through the model would have.
+    case = Case.unscoped.order_by("pk").first()
+    search_text = case.search_text
+    case.save()
+    assert Case.unscoped.get(pk=case.pk).search_text == search_text

@@ -5,6 +5,7 @@ import django_filters
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from cases import policy
 from cases.measures import consultations_overdue
 from cases.models import (
     Case,
@@ -35,7 +36,7 @@ class CaseFilter(django_filters.FilterSet):
         return cases.overdue() if value else cases.not_overdue()
 
     def filter_text(self, cases, name, value):
-        return cases.search(value)
+        return cases.search(value, pin=policy.searches_by_pin(self.request.user))
 
 
 class ConsultationFilter(django_filters.FilterSet):
