@@ -70,6 +70,9 @@ class Action:
     # What the API answers: the case as `cases/{reference}/` shows it, or the record the move made (201).
     answer: str = "case"
     subject: str = "case"
+    # A move that cannot be taken back asks the page's user once more, saying what it settles; the API's
+    # callers say what they mean in one request.
+    confirm: Any = ""
     form_class: type | None = None  # the page's form, when its presentation needs more than the inputs
     # Presentation that depends on the case: placeholders, bounds, a label that names the current state.
     prepare: Callable[[forms.Form, Any], None] | None = None
@@ -340,20 +343,26 @@ CASE_ACTIONS: dict[str, Action] = _registry([
            "The owner's head or deputy settles a department-level matter.",
            inputs=(Note("note", gettext_lazy("Resolution"), rows=3),),
            submit_label=gettext_lazy("Resolve the case"), button_class="btn-success",
-           offered_when=lambda case: not is_city_level(case)),
+           offered_when=lambda case: not is_city_level(case),
+           confirm=gettext_lazy("The case will be settled with this resolution and leave your unit's open work; "
+                                "it cannot be reopened.")),
     Action("submit", services.case_submit, gettext_lazy("Submit to the City Committee"),
            gettext_lazy("Case %(reference)s submitted to the City Committee."),
            "The owner's head or deputy sends a city-level matter to the City Committee, once the required "
            "opinions are in and every disagreement is reconciled.",
            inputs=(Note("summary", gettext_lazy("Summary for the City Committee"), rows=4),),
-           submit_label=gettext_lazy("Submit"), offered_when=is_city_level),
+           submit_label=gettext_lazy("Submit"), offered_when=is_city_level,
+           confirm=gettext_lazy("The case goes to the City Committee with this summary; your unit cannot change "
+                                "it until the Committee decides.")),
     Action("decide", services.case_decide, gettext_lazy("Record the City Committee's decision"),
            gettext_lazy("The City Committee's decision on case %(reference)s is recorded."),
            "The city office records the City Committee's decision: approved or rejected settles the case, rework "
            "sends it back to the owner.",
            inputs=(Choice("outcome", gettext_lazy("Outcome"), choices=Outcome.choices),
                    Note("note", gettext_lazy("Decision note"), required=False)),
-           submit_label=gettext_lazy("Record the decision")),
+           submit_label=gettext_lazy("Record the decision"),
+           confirm=gettext_lazy("The City Committee's decision is recorded as chosen; it cannot be changed "
+                                "afterwards.")),
     Action("request-supplement", services.case_request_supplement, gettext_lazy("Ask the applicant for a supplement"),
            gettext_lazy("The applicant of case %(reference)s is asked for a supplement; its clock is stopped."),
            "Ask the applicant, once and within the allowed working days of receipt, for everything missing; the "
@@ -371,13 +380,15 @@ CASE_ACTIONS: dict[str, Action] = _registry([
            "Return a case the rules do not give the owner to the intake desk of the unit that received it; the "
            "answer names the competent unit.",
            inputs=(Note("reason", gettext_lazy("Why it is outside your unit's functions")),),
-           submit_label=gettext_lazy("Return"), button_class="btn-outline-danger"),
+           submit_label=gettext_lazy("Return"), button_class="btn-outline-danger",
+           confirm=gettext_lazy("The case leaves your unit and goes back to the intake desk's triage queue.")),
     Action("transfer", services.case_transfer, gettext_lazy("Transfer to the competent unit"),
            gettext_lazy("Case %(reference)s transferred."),
            "The owner's head or deputy passes the case to the unit the rules name today.",
            inputs=(Unit("to", gettext_lazy("Transfer to"), offer=transfer_targets),
                    Note("reason", gettext_lazy("Reason"))),
-           submit_label=gettext_lazy("Transfer"), button_class="btn-outline-danger"),
+           submit_label=gettext_lazy("Transfer"), button_class="btn-outline-danger",
+           confirm=gettext_lazy("The case leaves your unit for the unit chosen, which takes it over.")),
     Action("dispute", services.case_dispute, gettext_lazy("Dispute the authority rule"),
            gettext_lazy("Your rule dispute on case %(reference)s is filed for the administrators."),
            "File a rule dispute instead of returning own-authority work; answers 201 with the dispute.",

@@ -193,6 +193,8 @@ def page_data(action: Action, record, data: dict) -> dict:
     posted = {name: value for name, value in data.items() if name != "file"}
     if action.versioned:
         posted["version"] = case.version
+    if action.confirm:
+        posted["confirmed"] = "yes"  # the confirmation page's second post
     return posted
 
 

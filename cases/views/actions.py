@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -64,8 +65,26 @@ def back_to_case(request, case: Case, action: Action):
     return redirect("case-list")
 
 
-def run(request, action: Action, record) -> bool:
-    """Read the input with the entry's form, make the move, tell the outcome; True when it was made."""
+def confirmation(request, action: Action, record, form) -> HttpResponse:
+    """The second step of a move that cannot be taken back: what it will do, with what was typed, and the same
+    post again with `confirmed` to make it (the version it was based on included, so a change meanwhile is
+    still refused)."""
+    case = record if action.subject == "case" else record.case
+    shown = []
+    for field in form.visible_fields():
+        value = form.cleaned_data.get(field.name)
+        choices = dict(getattr(field.field, "choices", ()) or ())
+        shown.append((field.label, choices.get(value, value) if choices and not hasattr(value, "pk") else value))
+    resent = [(name, value) for name, values in request.POST.lists() if name not in ("csrfmiddlewaretoken", "confirmed")
+              for value in values]
+    return render(request, "cases/confirm_action.html", {
+        "case": case, "action": action, "shown": shown, "resent": resent, "url": request.path,
+        "back": next_page(request) or reverse("case-detail", args=[case.reference])})
+
+
+def run(request, action: Action, record) -> bool | HttpResponse:
+    """Read the input with the entry's form, make the move, tell the outcome; True when it was made, the
+    confirmation page when the move asks for one and has not had it yet."""
     action.precheck(request.user, record)
     case = record if action.subject == "case" else record.case
     try:
@@ -77,6 +96,8 @@ def run(request, action: Action, record) -> bool:
     if not form.is_valid():
         tell_invalid(request, form, action.title)
         return False
+    if action.confirm and request.POST.get("confirmed") != "yes":
+        return confirmation(request, action, record, form)
     try:
         action.service(**{action.subject: record}, actor=request.user, **form.service_arguments())
     except Refused as refusal:
@@ -95,7 +116,9 @@ def case_action(request, reference: str, action: str):
     """Run one case action: success, a refusal (recorded by the service) or bad input each end in a message."""
     spec = CASE_ACTIONS[action]
     case = policy.case_to_act_on(request.user, reference, policy.cases_visible_to(request.user).select_related("owner"))
-    run(request, spec, case)
+    done = run(request, spec, case)
+    if isinstance(done, HttpResponse):
+        return done
     return back_to_case(request, case, spec)
 
 
@@ -107,5 +130,7 @@ def consultation_action(request, consultation_id: int, action: str):
     spec = CONSULTATION_ACTIONS[action]
     consultation = get_object_or_404(policy.consultations_addressed_to(request.user).select_related(
         "case", "department"), pk=consultation_id)
-    run(request, spec, consultation)
+    done = run(request, spec, consultation)
+    if isinstance(done, HttpResponse):
+        return done
     return redirect(next_page(request) or "consultations")

@@ -10,6 +10,7 @@ ids, names, data-test attributes and URLs.
 import pytest
 
 from cases.models import Consultation, EventAction, Outcome, Position, Reconciliation, Status
+from tests.browser.steps import confirm
 
 pytestmark = pytest.mark.browser
 
@@ -94,6 +95,7 @@ def test_two_opinions_a_disagreement_reconciled_and_the_city_approves(page, sign
     form = open_action(page, "submit")
     form.locator("textarea[name=summary]").fill("Tờ trình số 88/TTr-SNNMT về giao đất xây dựng chợ An Dương")
     form.locator("[data-test=action-button]").click()
+    confirm(page)
     alert = page.locator("[data-test=message-error][data-refusal]")
     alert.wait_for()
     refusal = case.events.filter(action=EventAction.REFUSED).get()
@@ -120,6 +122,7 @@ def test_two_opinions_a_disagreement_reconciled_and_the_city_approves(page, sign
     form = open_action(page, "submit")
     form.locator("textarea[name=summary]").fill("Tờ trình số 88/TTr-SNNMT về giao đất xây dựng chợ An Dương")
     form.locator("[data-test=action-button]").click()
+    confirm(page)
     page.wait_for_selector(f"[data-test=status][data-status={Status.SUBMITTED}]")
     sign_out(page)
 
@@ -130,6 +133,7 @@ def test_two_opinions_a_disagreement_reconciled_and_the_city_approves(page, sign
     row.locator("select[name=outcome]").select_option(Outcome.APPROVED)
     row.locator("textarea[name=note]").fill("Quyết định số 2345/QĐ-UBND")
     row.locator("[data-test=decide-submit]").click()
+    confirm(page)
     page.wait_for_selector("[data-test=message-success]")
     page.goto(f"/cases/{case.reference}/")
     assert page.get_attribute("[data-test=status]", "data-status") == Status.RESOLVED

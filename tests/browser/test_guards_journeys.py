@@ -11,6 +11,7 @@ import pytest
 from cases.models import Case, EventAction, Outcome, Status
 from departments.models import AuthorityRule, CaseType, DecisionLevel
 from departments.workdays import local_date
+from tests.browser.steps import confirm
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +44,7 @@ def test_the_head_tries_to_pass_on_own_authority_work_and_reads_the_refusal(page
     form.locator("textarea[name=reason]").fill("Đề nghị Sở Tài chính xử lý")
     snapshot("detail-actions")
     form.locator("[data-test=action-button]").click()
+    confirm(page, snapshot, "confirm-transfer")
 
     alert = page.locator("[data-test=message-error][data-refusal]")
     alert.wait_for()  # the page after the post: it carries the refusal
@@ -68,6 +70,7 @@ def test_a_misrouted_case_is_returned_and_the_intake_desk_routes_it_to_its_owner
     assert form.locator("[data-test=competent-unit]").get_attribute("data-unit") == city.outsider.code
     form.locator("textarea[name=reason]").fill("Hồ sơ thuộc thẩm quyền của Sở Tài chính")
     form.locator("[data-test=action-button]").click()
+    confirm(page)
     page.wait_for_url("**/cases/")  # the case has left the unit: back to its queue
     assert case.reference in page.inner_text("[data-test=message-success]")
     assert page.locator(f"[data-test=queue-row][data-reference='{case.reference}']").count() == 0
@@ -114,6 +117,7 @@ def test_a_city_level_matter_goes_up_and_the_city_office_approves_it(page, sign_
     form = open_action(page, "submit")
     form.locator("textarea[name=summary]").fill("Tờ trình số 45/TTr-SXD về điều chỉnh quy hoạch chợ An Dương")
     form.locator("[data-test=action-button]").click()
+    confirm(page)
     page.wait_for_selector(f"[data-test=status][data-status={Status.SUBMITTED}]")
     assert page.locator("[data-test=submissions] [data-test=submission]").get_attribute("data-outcome") == ""
     sign_out(page)
@@ -127,6 +131,7 @@ def test_a_city_level_matter_goes_up_and_the_city_office_approves_it(page, sign_
     row.locator("textarea[name=note]").fill("Quyết định số 1234/QĐ-UBND")
     snapshot("submissions")
     row.locator("[data-test=decide-submit]").click()
+    confirm(page)
     page.wait_for_selector("[data-test=message-success]")
     assert page.url.endswith("/submissions/")
     assert page.locator("[data-test=submissions-empty]").is_visible()

@@ -7,12 +7,15 @@ and keeps a flat query count.
 """
 
 import dataclasses
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from cases.actions import CASE_ACTIONS
 from cases.models import Attachment, CaseEvent, EventAction, Return, Status
@@ -60,7 +63,8 @@ def spec(action):
 
 
 def post_data(case, action, **overrides):
-    return {"version": case.version, **TAKEN_BY[action][2], **overrides}
+    # Confirmed, as the second step of a move that cannot be taken back sends it (a no-op for the others).
+    return {"version": case.version, **TAKEN_BY[action][2], "confirmed": "yes", **overrides}
 
 
 def test_the_page_runs_the_registrys_services():
@@ -430,4 +434,42 @@ def test_the_detail_query_count_does_not_grow(signed_in, city, stages, role):
         assert len(response.context["events"]) == CaseEvent.objects.filter(case=case).count()
         counts[rows] = len(queries)
     assert counts[1] == counts[10], counts
-    assert counts[10] <= 15
+    assert counts[10] <= 16  # the history's people, read once
+
+
+# Moves that cannot be taken back ask once more ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["resolve", "submit", "decide", "return", "transfer"])
+def test_an_irreversible_move_shows_what_it_will_do_and_changes_nothing_yet(signed_in, stages, action):
+    stage, role, fields = TAKEN_BY[action]
+    case = stages(stage)
+    before = footprint(case)
+
+    response = signed_in(role).post(action_url(case, action), {"version": case.version, **fields})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-test="confirm-action" data-action="{action}"' in html
+    with translation.override("vi"):
+        assert escape(str(CASE_ACTIONS[action].confirm)) in html
+    assert '<input type="hidden" name="confirmed" value="yes">' in html
+    assert f'<input type="hidden" name="version" value="{case.version}">' in html
+    for value in fields.values():
+        assert f'value="{value}"' in html  # sent again as typed
+    assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []  # a plain form: no inline script
+    assert footprint(case) == before
+
+
+def test_confirming_makes_the_move_and_a_stale_confirmation_is_refused(signed_in, city, stages):
+    case = stages.in_progress()
+    data = {"version": case.version, "note": "Đã cấp giấy phép xây dựng"}
+    first = signed_in("deputy").post(action_url(case, "resolve"), data)
+    assert first.status_code == 200
+    case_assign(case=case, actor=city.user("head"), assignee=city.user("deputy"))  # someone moved meanwhile
+
+    signed_in("deputy").post(action_url(case, "resolve"), {**data, "confirmed": "yes"})
+
+    case.refresh_from_db()
+    assert case.status == Status.IN_PROGRESS
+    assert case.events.order_by("-id").first().payload["code"] == "case_changed"

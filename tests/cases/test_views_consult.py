@@ -280,7 +280,8 @@ def test_the_head_reconciles_with_a_date_and_a_file_and_then_submits(signed_in, 
     case, consultation = disagreement
     attachment = case.attachments.get()
     client = signed_in("head")
-    response = client.post(action_url(case, "submit"), {"version": case.version, "summary": "Tờ trình"},
+    response = client.post(action_url(case, "submit"),
+                           {"version": case.version, "summary": "Tờ trình", "confirmed": "yes"},
                            follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert case.events.order_by("-id").first().payload["code"] == "unresolved_disagreement"
     assert "Disagreements without a recorded settlement" in response.content.decode()
@@ -300,7 +301,7 @@ def test_the_head_reconciles_with_a_date_and_a_file_and_then_submits(signed_in, 
     assert response.context["consultations"][0]["reconcile"] is None  # reconciled: no form any more
 
     case.refresh_from_db()
-    client.post(action_url(case, "submit"), {"version": case.version, "summary": "Tờ trình"})
+    client.post(action_url(case, "submit"), {"version": case.version, "summary": "Tờ trình", "confirmed": "yes"})
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED
 

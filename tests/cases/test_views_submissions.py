@@ -65,7 +65,7 @@ def test_deciding_from_the_queue(signed_in, city, stages, outcome, status):
     case = stages.submitted()
     client = signed_in("city_office")
     response = client.post(decide_url(case), {"version": case.version, "outcome": outcome,
-                                              "note": "Quyết định số 1234/QĐ-UBND", "next": URL})
+                                              "note": "Quyết định số 1234/QĐ-UBND", "next": URL, "confirmed": "yes"})
     assert response.status_code == 302
     assert response.url == URL
     case.refresh_from_db()
