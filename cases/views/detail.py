@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from cases import panels, policy
+from cases.history import history
 from cases.inputs import PageContext, UnitDirectory
 from cases.reads import ReadKind, record_outside_read
 from cases.views.actions import offered_actions
@@ -24,6 +25,7 @@ def case_detail(request, reference):
     return render(request, "cases/case_detail.html", {
         "case": case,
         "events": case.events.all(),
+        "history": history(case.events.all(), page.units),
         "snapshot": snapshot,
         "snapshot_owner": page.units.by_code.get(snapshot.get("owner")),
         "snapshot_consultees": [page.units.by_code.get(code, code)
