@@ -49,6 +49,7 @@ def test_no_page_breaks_the_policy(page, sign_in, snapshot, city, log_case, pers
         page.wait_for_load_state("networkidle")
         if path == "/reports/departments/":
             page.wait_for_selector("#department-chart[data-ready]", state="attached")
+            page.wait_for_selector("#department-overdue-chart[data-ready]", state="attached")
         if path == "/reports/deadlines/":
             page.wait_for_selector("#deadline-chart[data-ready]", state="attached")
         if path == "/api/docs/":

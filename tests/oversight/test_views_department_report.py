@@ -216,7 +216,8 @@ def test_the_chart_is_drawn_from_the_figures_on_the_page(signed_in, november):
     assert data["labels"] == ["Sở Nông nghiệp và Môi trường", "Sở Tài chính", "Sở Xây dựng"]
     assert data["on_time"]["data"] == [None, None, 67]
     assert data["overdue"]["data"] == [0, 0, 1]
-    assert 'id="department-chart"' in html
+    # One chart per measure, each with its own scale: the rate and the overdue count never share a bar.
+    assert 'id="department-chart"' in html and 'id="department-overdue-chart"' in html
     assert "js/department-chart.js" in html and "vendor/chartjs/chart.umd.min.js" in html
 
 
