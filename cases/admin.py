@@ -195,7 +195,9 @@ class RuleDisputeAdmin(ReadOnlyAdmin):
     list_display = ["case", "department", "status", "filed_by", "filed_at", "rule_link", "settled_by", "settled_at"]
     list_filter = ["status", "department"]
     search_fields = ["case__reference", "case__title", "reason"]
-    list_select_related = ["case", "department", "rule", "rule__case_type", "rule__owner", "filed_by", "settled_by"]
+    # The rule's title names its case type, locality and owner (departments/models.py).
+    list_select_related = ["case", "department", "rule", "rule__case_type", "rule__locality", "rule__owner", "filed_by",
+                           "settled_by"]
     date_hierarchy = "filed_at"
     actions = ["settle_rule_changed", "settle_dismissed"]
     fields = ["case_link", "rule_link", "department", "filed_by", "filed_at", "reason", "status", "settled_by",
@@ -249,7 +251,8 @@ class RuleDisputeAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request),
             "title": _("Settle rule disputes: %(settlement)s") % {"settlement": DisputeStatus(status).label},
             "opts": self.model._meta,
-            "disputes": queryset.select_related("case", "department", "rule"),
+            "disputes": queryset.select_related("case", "department", "rule", "rule__case_type", "rule__locality",
+                                                "rule__owner"),
             "form": form,
             "action": request.POST.get("action", ""),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,

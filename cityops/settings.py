@@ -113,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.sessions.SessionLifetime",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A page's empty 405 (`require_POST` and the like) becomes the site's 405 page, in the person's language.
+    "core.middleware.MethodNotAllowedPage",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it answers a locked-out sign-in attempt.
@@ -432,6 +434,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# A form whose token went stale (signed in again in another tab, or the session ended) is answered in the
+# person's language, with what was typed ready to send again (core/pages.py).
+CSRF_FAILURE_VIEW = "core.pages.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

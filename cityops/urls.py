@@ -32,5 +32,8 @@ urlpatterns = [
 # A request Django will not read: 413 for a body too large, the unreadable-input answer, or a short 400; JSON
 # under /api/ (core/pages.py).
 handler400 = "core.pages.bad_request"
+# Pages in the site's look and the person's language; JSON under /api/ (core/pages.py).
+handler403 = "core.pages.permission_denied"
+handler404 = "core.pages.page_not_found"
 # A failure's page names the request's id, which the log line carries too.
 handler500 = "core.pages.server_error"

@@ -1,11 +1,16 @@
 """Admin pieces every app uses for rows that only services write: shown, never added, changed or deleted."""
 
+import datetime as dt
+
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin  # type: ignore[import-untyped]
+from simple_history.template_utils import HistoricalRecordContextHelper  # type: ignore[import-untyped]
 
 from core.models import PersonalDataRead, RefusedAttempt
 from core.periods import calendar_years
@@ -53,9 +58,48 @@ class ReadOnlyAdmin(CalendarDatesAdmin):
         return False
 
 
+# What the admin shows for no value, in its lists (departments/admin.py sets it on the site) and in a history.
+EMPTY = "—"
+
+
+def readable_value(field, value) -> str:
+    """A field's value in a version's list of changes, as an official reads it: a choice's label, a yes or no, a
+    date day first, names joined by commas, and "—" for nothing (the library wrote "None", codes and ISO dates)."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if getattr(field, "choices", None):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, dt.datetime):
+        return f"{timezone.localtime(value) if timezone.is_aware(value) else value:%d/%m/%Y %H:%M}"
+    if isinstance(value, dt.date):
+        return f"{value:%d/%m/%Y}"
+    return str(value)
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        return readable_value(self.model._meta.get_field(change.field), value)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """django-simple-history's admin, where an address whose key is no key of the table is not found: its history
-    pages pass the address's text to a query as it is, and text where a number belongs was a 500."""
+    pages pass the address's text to a query as it is, and text where a number belongs was a 500. Its list of
+    versions reads as the rest of the admin: values as labels and names, "—" where there is none."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
+        for record in historical_records:
+            # Shown only, never saved: a version that was saved without a reason (by a script, say).
+            if not record.history_change_reason:
+                record.history_change_reason = EMPTY
 
     def history_view(self, request, object_id, extra_context=None):
         _key_or_404(self.model, unquote(object_id))

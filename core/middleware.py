@@ -29,12 +29,13 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadhandler import FileUploadHandler
 from django.core.handlers.exception import convert_exception_to_response
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.utils import translation
 from django.utils.module_loading import import_string
 
 from core import pages
+from core.headers import API_PREFIX
 
 # The middleware after this one that put headers on every answer (HSTS, CSP, Permissions-Policy, no-store,
 # framing): a refusal answered here, before them, is passed through them all the same, in their order.
@@ -180,3 +181,19 @@ class RefuseUnreadableInput:
         else:
             return None
         return None if readable_fields(fields) else pages.UnreadableInput("form")
+
+
+class MethodNotAllowedPage:
+    """A page's answer to a method it does not take is the site's 405 page: `require_POST`, `require_GET` and a
+    class-based view's `http_method_not_allowed` answer an empty 405, a blank page for whoever opened a form's
+    address from a bookmark. The status and the `Allow` header stay; the API keeps REST framework's JSON."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (isinstance(response, HttpResponseNotAllowed) and not response.content
+                and not request.path.startswith(API_PREFIX)):
+            return pages.method_not_allowed(request, response)
+        return response

@@ -1,17 +1,22 @@
 """What the pages of every app share: paging, how a refused or invalid move is told to the person, and the
-answer to a request the site cannot read (Django's handler400)."""
+answers Django gives on the site's behalf: a request it cannot read (handler400), one that may not (handler403) or
+finds nothing (handler404), a method the address does not take (405, core/middleware.py), a form whose security
+token has gone stale (CSRF_FAILURE_VIEW) and a failure (handler500)."""
 
 from __future__ import annotations
+
+import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import BadRequest, DisallowedHost, RequestDataTooBig, ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -129,6 +134,28 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
                    detail=_("The request could not be read; nothing was saved."))
 
 
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's handler403: the page in the site's look, JSON under /api/ (REST framework answers its own views)."""
+    return _answer(request, status=403, code="permission_denied", template="403.html",
+                   detail=_("Your role does not allow this."))
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's handler404: an address no page has, or a record the person may not know of."""
+    return _answer(request, status=404, code="not_found", template="404.html",
+                   detail=_("There is nothing at this address."))
+
+
+def method_not_allowed(request: HttpRequest, refused: HttpResponseNotAllowed) -> HttpResponse:
+    """A page's 405 (`require_POST` and the like answer an empty one): what the address takes, in words, with the
+    same status and `Allow` header."""
+    allowed = [method.strip() for method in refused.get("Allow", "").split(",") if method.strip()]
+    response = render(request, "405.html", {"back_url": _back_url(request), "forms_only": "GET" not in allowed},
+                      status=405)
+    response["Allow"] = refused["Allow"]
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's handler500, with the request's id (cityops/requestlog.py) for the person to quote. The page reads
     only its context: whatever failed (the database, a template) is not asked again."""
@@ -136,4 +163,66 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"detail": _("The server failed; the error has been recorded."), "code": "server_error",
                              "request_id": request_id}, status=500, json_dumps_params={"ensure_ascii": False})
-    return HttpResponse(render_to_string("500.html", {"request_id": request_id}), status=500)
+    return HttpResponse(render_to_string("500.html", {"request_id": request_id,
+                                                      "LANGUAGE_CODE": translation.get_language()}), status=500)
+
+
+# --- A form sent with a stale security token --------------------------------------------------------------------
+# Signing in rotates the CSRF token, so a form left open in another tab no longer carries a valid one; so does a
+# form opened before the session ended. Django's own answer was an English page, and what was typed was lost.
+# This one says what happened and holds the form again, with a fresh token, for one click to send it: every
+# posted field but the token and passwords, as hidden inputs, the typed text shown. Files cannot be sent again.
+#
+# Only for a form of this site: a request from another site (Origin or Referer not ours, Sec-Fetch-Site
+# cross-site) is refused as before, never turned into a form ready to send with a valid token.
+
+# Django's reasons when the token is missing or wrong (django.middleware.csrf), as opposed to the Origin and
+# Referer checks, which a form of this site passes.
+TOKEN_REASONS = ("CSRF cookie ", "CSRF token ")
+# Fields a page fills in itself: sent again, not shown as typed.
+NOT_TYPED = frozenset({"next", "version", "seen_version", "action", "post"})
+# A choice's code (a slug, "on" of a tick box): sent again, not shown.
+CODE = re.compile(r"[a-z0-9_-]+")
+
+
+def _same_site_form(request: HttpRequest, reason: str) -> bool:
+    if not reason.startswith(TOKEN_REASONS):
+        return False
+    if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+        return False
+    origin = request.headers.get("Origin")
+    return origin is None or origin == f"{request.scheme}://{request.get_host()}"
+
+
+def _secret(name: str) -> bool:
+    return "password" in name.lower() or name == "csrfmiddlewaretoken"
+
+
+def _typed(name: str, value: str) -> bool:
+    text = value.strip()
+    return (bool(text) and name not in NOT_TYPED and not name.startswith("_") and not CODE.fullmatch(text)
+            and any(character.isalpha() for character in text))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: 403, with the form to send again (templates/403_csrf.html); JSON under /api/."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("The security token of the request is missing or has expired; nothing was "
+                                         "saved. Reload the page or sign in again."), "code": "csrf_failed"},
+                            status=403, json_dumps_params={"ensure_ascii": False})
+    context: dict = {"back_url": _back_url(request), "send_again": False}
+    if request.method == "POST" and _same_site_form(request, reason):
+        hidden, typed, passwords = [], [], False
+        for name, values in request.POST.lists():
+            if _secret(name):
+                passwords = passwords or name != "csrfmiddlewaretoken"
+                continue
+            for value in values:
+                hidden.append((name, value))
+                if _typed(name, value):
+                    typed.append(value)
+        context.update(send_again=True, action=request.get_full_path(), hidden=hidden, typed=typed,
+                       signing_in=request.path == resolve_url(settings.LOGIN_URL),
+                       passwords_left_out=passwords, files_left_out=bool(request.FILES),
+                       multipart=(request.content_type or "") == "multipart/form-data")
+    return render(request, "403_csrf.html", context, status=403)

@@ -20,11 +20,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.clock import start_of_day, today
+from core.forms import DAY_INPUT_FORMATS, DayField, DayInput, day_field
 
-# What the browser's date picker sends, and the way officials write a date by hand; never the US month-first
-# order, which would read 01/07 as 7 January.
+# A date the way machines write it: the `min` and `max` of the date inputs, and the links a page makes.
 DATE_INPUT = "%Y-%m-%d"
-DATE_FORMATS = [DATE_INPUT, "%d/%m/%Y"]
+# What a date field reads: dd/mm/yyyy as officials write it, ISO as links and scripts do (core/forms.py); never the
+# US month-first order, which would read 01/07 as 7 January.
+DATE_FORMATS = DAY_INPUT_FORMATS
 # A report's default period: the last 90 days, today included.
 DEFAULT_PERIOD_DAYS = 90
 
@@ -54,16 +56,20 @@ def within_calendar(value: dt.date | None) -> None:
                               params={"first": first, "last": last})
 
 
-def date_input(**attrs) -> forms.DateInput:
+def _calendar_bounds() -> dict[str, str]:
+    # The calendar's years on the input, for whoever reads the page; `within_calendar` is what counts.
     first, last = calendar_years()
-    # A hint for the browser's picker; `within_calendar` is what counts.
-    return forms.DateInput(attrs={"type": "date", "min": f"{first:04d}-01-01", "max": f"{last:04d}-12-31", **attrs},
-                           format=DATE_INPUT)
+    return {"min": f"{first:04d}-01-01", "max": f"{last:04d}-12-31"}
 
 
-def date_field(label, *, required: bool = True, initial=None, help_text: str = "", **attrs) -> forms.DateField:
-    return forms.DateField(label=label, required=required, initial=initial, input_formats=DATE_FORMATS,
-                           widget=date_input(**attrs), help_text=help_text, validators=[within_calendar])
+def date_input(**attrs) -> DayInput:
+    """The shared day-first date input (core/forms.py), within the calendar's years."""
+    return DayInput(attrs={**_calendar_bounds(), **attrs})
+
+
+def date_field(label, *, required: bool = True, initial=None, help_text: str = "", **attrs) -> DayField:
+    return day_field(label, required=required, initial=initial, help_text=help_text, validators=[within_calendar],
+                     **{**_calendar_bounds(), **attrs})
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from core.admin import CalendarDatesAdmin, HistoryAdmin
+from core.admin import EMPTY, CalendarDatesAdmin, HistoryAdmin
 from core.forms import MAX_NOTE_LENGTH
 from core.refusals import Refused
 from departments import services
@@ -35,6 +35,9 @@ from departments.workdays import WorkingCalendar, local_date
 admin.site.site_header = _("CityOps administration")
 admin.site.site_title = _("CityOps administration")
 admin.site.index_title = _("Administration")
+# An empty value in every list, the libraries' included, as the rest of the site shows it: Django's "-" reads as
+# a minus sign.
+admin.site.empty_value_display = EMPTY
 
 
 def field_label(model, name: str) -> str:
@@ -282,7 +285,7 @@ class AuthorityRuleAdmin(ReferenceDataAdmin, HistoryAdmin):
 
     @admin.display(description=field_label(AuthorityRule, "required_consultees"))
     def consultees(self, rule):
-        return ", ".join(unit.code for unit in rule.required_consultees.all()) or "—"
+        return ", ".join(unit.name for unit in rule.required_consultees.all()) or "—"
 
     def decision(self, version) -> str:
         return version.get_decision_level_display()
@@ -407,8 +410,10 @@ class CityUserAdmin(UserAdmin):
         to change: deleting them is shown as blocked by those versions (deactivate them instead), never tried."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         versions = AuthorityRule.history.filter(history_user__in=list(objs)).select_related("history_user")
+        # The version as the rule's title and the day it was saved, not the library's English "… as of …".
         protected = [*protected, *(_("%(version)s, edited by %(user)s") % {
-            "version": version, "user": version.history_user} for version in versions[:20])]
+            "version": f"{version.instance} · {timezone.localtime(version.history_date):%d/%m/%Y %H:%M}",
+            "user": version.history_user} for version in versions[:20])]
         return deleted, counts, perms_needed, protected
 
     @admin.display(description=field_label(Staff, "department"), ordering="staff__department__name")

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import day_field
 from core.periods import within_calendar
 from departments import routing
 from departments.models import CaseType, DecisionLevel, Department
@@ -113,11 +114,9 @@ class RoutingInputsForm(forms.Form):
 
 
 class RoutingTesterForm(RoutingInputsForm):
-    received_on = forms.DateField(
-        label=_("Date of receipt"), required=False, help_text=_("Empty: today."), validators=[within_calendar],
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={
-            "type": "date", "min": EARLIEST_RECEIPT.isoformat(), "max": LATEST_TESTED_RECEIPT.isoformat()}),
-    )
+    received_on = day_field(_("Date of receipt"), required=False, help_text=_("Empty: today."),
+                            validators=[within_calendar], min=EARLIEST_RECEIPT.isoformat(),
+                            max=LATEST_TESTED_RECEIPT.isoformat())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -187,7 +187,19 @@ class AuthorityRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.case_type.code} → {self.owner.code}"
+        # Names, not codes, and dates day first: an official reads this in the admin, the rule's history and a
+        # tie's refusal. The case type, the locality and the owner are selected with the rule wherever rules are
+        # listed.
+        where = f", {self.locality.name}" if self.locality_id is not None else ""
+        since, until = self.valid_from, self.valid_to
+        if since and until:
+            validity = f" ({since:%d/%m/%Y}–{until:%d/%m/%Y})"
+        elif since or until:
+            text = _("from %(date)s") if since else _("until %(date)s")
+            validity = " ({})".format(text % {"date": f"{since or until:%d/%m/%Y}"})
+        else:
+            validity = ""
+        return f"{self.case_type.name}{where} → {self.owner.name}{validity}"
 
     @property
     def specificity(self) -> int:

@@ -204,7 +204,7 @@ def test_a_rule_that_ties_is_refused_and_names_the_rule_it_ties_with(api, city):
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "ambiguous_rule"
-    assert f"#{city.permit_rule.pk} building-permit → sxd" in body["detail"]
+    assert f"{city.permit.name} → {city.owner.name}" in body["detail"]
     assert AuthorityRule.objects.count() == 2
     assert AuthorityRule.history.count() == history
     assert preview_owner(api, case_type="building-permit")["owner"] == "sxd"

@@ -38,7 +38,7 @@ def test_an_inspector_records_a_surprise_inspection_and_a_violation_linked_to_a_
     page.wait_for_selector("[data-test=inspection-form]")
     page.select_option("#id_department", "sxd")
     page.check(f"input[name=kind][value={InspectionKind.SURPRISE}]")
-    assert page.input_value("#id_inspected_on") == today.isoformat()
+    assert page.input_value("#id_inspected_on") == today.strftime("%d/%m/%Y")
     page.select_option("#id_team", ["inspector", "home_affairs"])
     page.fill("#id_findings", "Bộ phận một cửa yêu cầu nộp thêm bản sao sổ hộ khẩu.")
     page.set_input_files("#id_files", files=[{"name": "bien-ban-kiem-tra.pdf", "mimeType": "application/pdf",
@@ -61,7 +61,7 @@ def test_an_inspector_records_a_surprise_inspection_and_a_violation_linked_to_a_
     page.wait_for_selector("[data-test=violation-form]")
     assert page.input_value("#id_inspection") == str(inspection.pk)
     assert page.input_value("#id_source") == ViolationSource.SURPRISE_INSPECTION
-    assert page.input_value("#id_discovered_on") == today.isoformat()
+    assert page.input_value("#id_discovered_on") == today.strftime("%d/%m/%Y")
     assert page.input_value("#id_handler") == "inspector"
     page.select_option("#id_person", "specialist")
     page.select_option("#id_kind", "papers-not-required")

@@ -311,7 +311,7 @@ def test_rule_form_warns_of_a_tie_and_saves_it_once_confirmed(admin_client, city
     assert refused.status_code == 200
     form = rule_form(refused)
     [error] = form.non_field_errors()
-    assert f"#{city.permit_rule.pk} building-permit → sxd" in error
+    assert f"{city.permit.name} → {city.owner.name}" in error
     assert str(form.fields["confirm_tie"].label) in error
     assert AuthorityRule.objects.count() == 2
 
@@ -337,7 +337,7 @@ def test_a_tie_found_only_at_saving_is_reported_not_a_server_error(admin_client,
     assert response.url == url
     assert AuthorityRule.objects.count() == 2
     [message] = list(admin_client.get(url).context["messages"])
-    assert f"#{city.permit_rule.pk} building-permit → sxd" in str(message)
+    assert f"{city.permit.name} → {city.owner.name}" in str(message)
 
 
 @pytest.mark.parametrize("view", ["add", "change", "revert"])

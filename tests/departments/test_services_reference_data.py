@@ -301,7 +301,7 @@ def test_rule_save_refuses_a_tie_unless_confirmed(city, admin):
 
     assert refused.value.code == RefusalCode.AMBIGUOUS_RULE
     assert refused.value.payload == {"conflicting_rules": [city.permit_rule.pk]}
-    assert f"#{city.permit_rule.pk} building-permit → sxd" in refused.value.detail
+    assert f"{city.permit.name} → {city.owner.name}" in refused.value.detail
     assert saved.pk is not None and saved.owner == city.outsider
 
 
