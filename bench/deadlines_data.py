@@ -167,7 +167,7 @@ class _Table:
     @staticmethod
     def _default(f: models.Field):
         if f.db_default is not models.NOT_PROVIDED:
-            return f.db_default.value
+            return getattr(f.db_default, "value", f.db_default)
         if f.has_default():
             value = f.get_default()
             return json.dumps(value) if isinstance(f, models.JSONField) else value

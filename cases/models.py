@@ -90,15 +90,16 @@ def search_words(text: str) -> list[str]:
 
 
 class WordsMatch(models.Func):
-    """PostgreSQL: the search text holds each word, or a word that starts with it, by the full-text index
-    `case_search_words` (the same expression as the migration's). `words` are `search_words`, safe for
-    `to_tsquery`."""
+    """PostgreSQL: the search text holds each word, and a word that starts with the last one (the one still
+    being typed), by the full-text index `case_search_words` (the same expression as the migration's). Only
+    the last is a prefix: a prefix makes the index's answer one to check row by row (1.5 s against 0.07 s for
+    three names on a million cases). `words` are `search_words`, safe for `to_tsquery`."""
 
     output_field = models.BooleanField()
 
     def __init__(self, column: str, words: list[str]):
         super().__init__(models.F(column))
-        self.query = " & ".join(f"{word}:*" for word in words)
+        self.query = " & ".join([*words[:-1], f"{words[-1]}:*"])
 
     def as_sql(self, compiler, connection, **extra_context):
         column, params = compiler.compile(self.source_expressions[0])
@@ -112,8 +113,8 @@ def text_search(text: str, prefix: str = "", *, pin: bool = False) -> Q:
     the intake desk only: the PIN is what an applicant shows to ask about their file). `prefix` reaches the case
     from a related row ("case__").
 
-    On PostgreSQL a word matches the start of a word of the case (the full-text index answers); SQLite, without
-    one, finds it anywhere in the text.
+    On PostgreSQL a word matches a word of the case, the last one also its beginning (the full-text index
+    answers); SQLite, without one, finds each anywhere in the text.
     """
     words = search_words(text)
     found = Q()

@@ -79,9 +79,12 @@ def test_shows_the_event_history(signed_in, city, land_case):
     response = signed_in("consulted_head").get(url(land_case), HTTP_ACCEPT_LANGUAGE="en")
     html = response.content.decode()
     assert [event.action for event in response.context["events"]] == ["created", "routed", "refused"]
+    # The history says the refusal again from its code, in the reader's language.
     for text in ['data-action="created"', "Logged at intake", "Routed by rule", 'data-action="refused"',
-                 "Nguyễn Thị Lan", "Only a case in the triage queue can be routed."]:
+                 "Nguyễn Thị Lan", "Action not allowed at this stage"]:
         assert text in html, text
+    vietnamese = signed_in("consulted_head").get(url(land_case), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Only a case in the triage queue can be routed." not in vietnamese
 
 
 def test_a_triage_case_shows_its_reason(signed_in, city, log_case):
