@@ -67,9 +67,14 @@ def _owner_side(event: CaseEvent, case: Case) -> Q:
     return Q(pk=case.assignee_id) | Q(staff__department_id=case.owner_id, staff__role=Role.HEAD)
 
 
+def _receiving_leads(event: CaseEvent, case: Case) -> Q:
+    return _leads(event.to_department_id)
+
+
 def _consulted_leads(event: CaseEvent, case: Case) -> Q:
-    return _leads(*Consultation.unscoped.filter(pk__in=[c["id"] for c in event.payload.get("consultations", [])])
-                  .values_list("department_id", flat=True))
+    # The event names the units asked: no query to find them again.
+    codes = [c["department"] for c in event.payload.get("consultations", [])]
+    return Q(staff__department__code__in=codes, staff__role__in=(Role.HEAD, Role.DEPUTY))
 
 
 def _receiving_clerks(event: CaseEvent, case: Case) -> Q:
@@ -98,10 +103,9 @@ def _always(kind: str) -> Callable[[CaseEvent], str]:
 
 
 HANDOFFS: dict[str, Handoff] = {
-    EventAction.ROUTED: Handoff(_always(NoticeKind.ROUTED), lambda event, case: _leads(event.to_department_id)),
-    EventAction.ROUTED_MANUALLY: Handoff(_always(NoticeKind.ROUTED),
-                                         lambda event, case: _leads(event.to_department_id)),
-    EventAction.TRANSFERRED: Handoff(_always(NoticeKind.ROUTED), lambda event, case: _leads(event.to_department_id)),
+    EventAction.ROUTED: Handoff(_always(NoticeKind.ROUTED), _receiving_leads),
+    EventAction.ROUTED_MANUALLY: Handoff(_always(NoticeKind.ROUTED), _receiving_leads),
+    EventAction.TRANSFERRED: Handoff(_always(NoticeKind.ROUTED), _receiving_leads),
     EventAction.CONSULTED: Handoff(_always(NoticeKind.OPINION_REQUESTED), _consulted_leads, per_consultation=True),
     EventAction.CONSULTATION_ANSWERED: Handoff(_always(NoticeKind.OPINION_GIVEN), _owner_side),
     EventAction.DEEMED_AGREED: Handoff(_always(NoticeKind.DEEMED_AGREED), _owner_side),
